@@ -1,0 +1,261 @@
+//! Matrix products: `matmul` with PyTorch's rules for 1-D, 2-D and batched operands,
+//! through `matrixmultiply`'s strided GEMM (a transposed view costs no copy).
+
+use rayon::prelude::*;
+
+use crate::array::NdArray;
+use crate::dtype::{DType, Element};
+use crate::layout::{broadcast_shapes, Layout, Walk};
+use crate::storage::Storage;
+use crate::threads::{get_num_threads, install};
+
+/// Below this many multiply-adds a product runs on the calling thread: the hand-off to
+/// the pool costs more than it saves.
+const PARALLEL_MACS: usize = 1 << 18;
+
+/// A read-only strided matrix operand: base pointer and row/column strides.
+#[derive(Clone, Copy)]
+struct MatRef<T> {
+    ptr: *const T,
+    rs: isize,
+    cs: isize,
+}
+
+// SAFETY: a `MatRef` only ever reads, and it points into an `Arc`-owned buffer that the
+// caller keeps alive for the whole product.
+unsafe impl<T: Sync> Send for MatRef<T> {}
+unsafe impl<T: Sync> Sync for MatRef<T> {}
+
+impl<T> MatRef<T> {
+    fn offset(self, rows: usize, cols: usize) -> Self {
+        // SAFETY: callers only offset to rows/columns inside the operand's extent.
+        MatRef { ptr: unsafe { self.ptr.offset(rows as isize * self.rs + cols as isize * self.cs) }, ..self }
+    }
+}
+
+/// The element types with a GEMM: `c = a @ b` for an `m x k` by `k x n` product into a
+/// row-major `c` with row stride `ldc`.
+trait Gemm: Element {
+    /// # Safety
+    /// `a` and `b` must be valid for reads over `m x k` and `k x n` with their strides;
+    /// `c` must be valid for writes over `m x n` with row stride `ldc`, disjoint from
+    /// everything else written concurrently.
+    unsafe fn gemm(m: usize, k: usize, n: usize, a: MatRef<Self>, b: MatRef<Self>, c: *mut Self, ldc: usize);
+}
+
+impl Gemm for f32 {
+    unsafe fn gemm(m: usize, k: usize, n: usize, a: MatRef<f32>, b: MatRef<f32>, c: *mut f32, ldc: usize) {
+        matrixmultiply::sgemm(m, k, n, 1.0, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, 0.0, c, ldc as isize, 1);
+    }
+}
+
+impl Gemm for f64 {
+    unsafe fn gemm(m: usize, k: usize, n: usize, a: MatRef<f64>, b: MatRef<f64>, c: *mut f64, ldc: usize) {
+        matrixmultiply::dgemm(m, k, n, 1.0, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, 0.0, c, ldc as isize, 1);
+    }
+}
+
+impl Gemm for i64 {
+    unsafe fn gemm(m: usize, k: usize, n: usize, a: MatRef<i64>, b: MatRef<i64>, c: *mut i64, ldc: usize) {
+        for i in 0..m {
+            for j in 0..n {
+                let mut acc = 0i64;
+                for p in 0..k {
+                    acc = acc.wrapping_add((*a.offset(i, p).ptr).wrapping_mul(*b.offset(p, j).ptr));
+                }
+                *c.add(i * ldc + j) = acc;
+            }
+        }
+    }
+}
+
+/// A mutable pointer that may cross threads; each thread writes a disjoint block.
+#[derive(Clone, Copy)]
+struct OutPtr<T>(*mut T);
+// SAFETY: every user writes only its own block of the output (see `product`).
+unsafe impl<T> Send for OutPtr<T> {}
+unsafe impl<T> Sync for OutPtr<T> {}
+
+impl<T> OutPtr<T> {
+    // A method, not field access, so closures capture the whole `Sync` wrapper.
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
+/// Computes every batch's `m x k` by `k x n` product into `out` (row-major, batch-major).
+fn product<T: Gemm>(batches: &[(MatRef<T>, MatRef<T>)], m: usize, k: usize, n: usize, out: &mut [T]) {
+    let threads = get_num_threads();
+    let macs = batches.len() * m * n * k;
+    let out_ptr = OutPtr(out.as_mut_ptr());
+    if m == 0 || n == 0 {
+        return;
+    }
+    // SAFETY (all three branches): `out` holds `batches.len() * m * n` elements, batch `i`
+    // writes rows `i*m..(i+1)*m`; within a batch, blocks of rows or of columns are
+    // disjoint. Operand pointers come from live arrays with in-bounds strides.
+    let run = |i: usize, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>| unsafe {
+        let (a, b) = batches[i];
+        let c = out_ptr.get().add(i * m * n + rows.start * n + cols.start);
+        T::gemm(rows.len(), k, cols.len(), a.offset(rows.start, 0), b.offset(0, cols.start), c, n);
+    };
+    if threads == 1 || macs < PARALLEL_MACS {
+        (0..batches.len()).for_each(|i| run(i, 0..m, 0..n));
+    } else if batches.len() >= threads {
+        install(|| (0..batches.len()).into_par_iter().for_each(|i| run(i, 0..m, 0..n)));
+    } else {
+        // Few large products: split each into one block per thread, along the longer
+        // side, so every thread packs its own share and none waits on another.
+        let split_rows = m >= n;
+        let len = if split_rows { m } else { n };
+        let parts = threads.min(len.div_ceil(16)).max(1);
+        let step = len.div_ceil(parts);
+        install(|| {
+            (0..batches.len() * parts).into_par_iter().for_each(|j| {
+                let (i, p) = (j / parts, j % parts);
+                let r = (p * step).min(len)..((p + 1) * step).min(len);
+                if split_rows {
+                    run(i, r, 0..n)
+                } else {
+                    run(i, 0..m, r)
+                }
+            })
+        });
+    }
+}
+
+fn mat_ref<T>(s: &[T], layout: &Layout, offset: usize) -> MatRef<T> {
+    let nd = layout.ndim();
+    MatRef {
+        // SAFETY: `offset` is a storage index reached by this layout, so it is in bounds.
+        ptr: unsafe { s.as_ptr().add(offset) },
+        rs: layout.strides()[nd - 2] as isize,
+        cs: layout.strides()[nd - 1] as isize,
+    }
+}
+
+impl NdArray {
+    /// Matrix product with PyTorch's `matmul` rules: 1-D operands are treated as a row
+    /// (left) or column (right) vector and that dim is removed from the result; leading
+    /// batch dims broadcast.
+    ///
+    /// ```
+    /// use nabla_tensor::NdArray;
+    /// let a = NdArray::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// let b = NdArray::from_vec(vec![1.0f32, 1.0], &[2]);
+    /// assert_eq!(a.matmul(&b).to_vec::<f32>(), vec![3.0, 7.0]);
+    /// ```
+    #[track_caller]
+    pub fn matmul(&self, other: &NdArray) -> NdArray {
+        let (a, b) = (self, other);
+        if a.ndim() == 0 || b.ndim() == 0 {
+            panic!("matmul: both arguments need at least 1 dimension, got shapes {:?} and {:?}", a.shape(), b.shape());
+        }
+        let a2 = if a.ndim() == 1 { a.unsqueeze(0) } else { a.clone() };
+        let b2 = if b.ndim() == 1 { b.unsqueeze(1) } else { b.clone() };
+        let out = a2.matmul_nd(&b2, a.shape(), b.shape());
+        match (a.ndim(), b.ndim()) {
+            (1, 1) => out.reshape_exact(&[]),
+            (1, _) => out.squeeze_dim(-2),
+            (_, 1) => out.squeeze_dim(-1),
+            _ => out,
+        }
+    }
+
+    #[track_caller]
+    fn matmul_nd(&self, other: &NdArray, shape_a: &[usize], shape_b: &[usize]) -> NdArray {
+        let (na, nb) = (self.ndim(), other.ndim());
+        let (m, k) = (self.shape()[na - 2], self.shape()[na - 1]);
+        let (k2, n) = (other.shape()[nb - 2], other.shape()[nb - 1]);
+        if k != k2 {
+            panic!("matmul: shapes {shape_a:?} and {shape_b:?} cannot be multiplied (inner dims {k} and {k2} differ)");
+        }
+        let batch = broadcast_shapes(&self.shape()[..na - 2], &other.shape()[..nb - 2]).unwrap_or_else(|| {
+            panic!("matmul: batch dims of shapes {shape_a:?} and {shape_b:?} cannot be broadcast together")
+        });
+        let dtype = DType::promote(self.dtype(), other.dtype());
+        let with_batch = |x: &NdArray, r: usize, c: usize| {
+            let mut s = batch.clone();
+            s.extend([r, c]);
+            x.cast(dtype).broadcast_to_op("matmul", &s)
+        };
+        let (a, b) = (with_batch(self, m, k), with_batch(other, k, n));
+        let mut out_shape = batch.clone();
+        out_shape.extend([m, n]);
+        let nb_batches: usize = batch.iter().product();
+        // Storage offsets of each batch's matrices.
+        let mut offsets = Vec::with_capacity(nb_batches);
+        let keep = |l: &Layout| Layout::from_parts(batch.clone(), l.strides()[..batch.len()].to_vec(), l.offset());
+        let (ba, bb) = (keep(&a.layout), keep(&b.layout));
+        let walk = Walk::new(&batch, [&ba, &bb]);
+        let [sa, sb] = walk.inner_strides();
+        walk.runs(0..nb_batches, |[oa, ob], len| offsets.extend((0..len).map(|i| (oa + i * sa, ob + i * sb))));
+        let storage = match (&*a.storage, &*b.storage) {
+            (Storage::F32(x), Storage::F32(y)) => Storage::F32(run_product(x, &a, y, &b, &offsets, m, k, n)),
+            (Storage::F64(x), Storage::F64(y)) => Storage::F64(run_product(x, &a, y, &b, &offsets, m, k, n)),
+            (Storage::I64(x), Storage::I64(y)) => Storage::I64(run_product(x, &a, y, &b, &offsets, m, k, n)),
+            _ => unreachable!("matmul: operands were cast to one dtype"),
+        };
+        NdArray::from_storage(storage, &out_shape)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_product<T: Gemm>(
+    x: &[T],
+    a: &NdArray,
+    y: &[T],
+    b: &NdArray,
+    offsets: &[(usize, usize)],
+    m: usize,
+    k: usize,
+    n: usize,
+) -> Vec<T> {
+    let batches: Vec<_> =
+        offsets.iter().map(|&(oa, ob)| (mat_ref(x, &a.layout, oa), mat_ref(y, &b.layout, ob))).collect();
+    let mut out = vec![T::zero(); offsets.len() * m * n];
+    product(&batches, m, k, n, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn large_split_product_matches_naive() {
+        crate::set_num_threads(2);
+        let (m, k, n) = (67, 129, 70);
+        let a = NdArray::randn(&[m, k], DType::F64);
+        let b = NdArray::randn(&[n, k], DType::F64).t();
+        let c = a.matmul(&b).to_vec::<f64>();
+        let want = naive(&a.to_vec(), &b.contiguous().to_vec(), m, k, n);
+        for (x, y) in c.iter().zip(&want) {
+            assert!((x - y).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn integer_matmul() {
+        let a = NdArray::from_vec(vec![1i64, 2, 3, 4], &[2, 2]);
+        assert_eq!(a.matmul(&a).to_vec::<i64>(), vec![7, 10, 15, 22]);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "matmul: shapes [32, 784] and [10, 784] cannot be multiplied (inner dims 784 and 10 differ)"
+    )]
+    fn inner_dim_mismatch() {
+        NdArray::zeros(&[32, 784], DType::F32).matmul(&NdArray::zeros(&[10, 784], DType::F32));
+    }
+}

@@ -1,0 +1,475 @@
+//! Elementwise functions of one array. Each op is declared once, with its value and
+//! its derivative, and one generic loop runs both (forward here, backward in autograd).
+
+use num_traits::Zero;
+
+use crate::array::NdArray;
+use crate::dtype::{DType, Element, FloatElement};
+use crate::kernels::{map1, map2, map3};
+use crate::storage::Storage;
+use crate::{dispatch, dispatch_float};
+
+/// An elementwise function with a known derivative.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Unary {
+    /// `-x`
+    Neg,
+    /// `e^x`
+    Exp,
+    /// natural log
+    Log,
+    /// `ln(1 + x)`
+    Log1p,
+    /// `e^x - 1`
+    Expm1,
+    /// square root
+    Sqrt,
+    /// `1 / sqrt(x)`
+    Rsqrt,
+    /// `|x|`
+    Abs,
+    /// `max(x, 0)`
+    Relu,
+    /// `1 / (1 + e^-x)`
+    Sigmoid,
+    /// hyperbolic tangent
+    Tanh,
+    /// sine
+    Sin,
+    /// cosine
+    Cos,
+    /// `1 / x`
+    Recip,
+    /// `x * x`
+    Square,
+    /// `x^p` for a fixed exponent
+    Pow(f64),
+    /// clamp into `[lo, hi]` (use infinities for a one-sided clamp)
+    Clamp(f64, f64),
+    /// `x` if `x > 0` else `slope * x`
+    LeakyRelu(f64),
+    /// round down (derivative 0)
+    Floor,
+    /// round up (derivative 0)
+    Ceil,
+    /// round half to even (derivative 0)
+    Round,
+    /// `-1`, `0` or `1` (derivative 0)
+    Sign,
+}
+
+impl Unary {
+    /// The op's name, as used in error messages and graph dumps.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unary::Neg => "neg",
+            Unary::Exp => "exp",
+            Unary::Log => "log",
+            Unary::Log1p => "log1p",
+            Unary::Expm1 => "expm1",
+            Unary::Sqrt => "sqrt",
+            Unary::Rsqrt => "rsqrt",
+            Unary::Abs => "abs",
+            Unary::Relu => "relu",
+            Unary::Sigmoid => "sigmoid",
+            Unary::Tanh => "tanh",
+            Unary::Sin => "sin",
+            Unary::Cos => "cos",
+            Unary::Recip => "reciprocal",
+            Unary::Square => "square",
+            Unary::Pow(_) => "pow",
+            Unary::Clamp(..) => "clamp",
+            Unary::LeakyRelu(_) => "leaky_relu",
+            Unary::Floor => "floor",
+            Unary::Ceil => "ceil",
+            Unary::Round => "round",
+            Unary::Sign => "sign",
+        }
+    }
+
+    /// True when an integer input gives an integer result (otherwise integers are
+    /// promoted to `f32` first, as PyTorch does for `exp` and friends).
+    fn keeps_integers(self) -> bool {
+        matches!(
+            self,
+            Unary::Neg
+                | Unary::Abs
+                | Unary::Relu
+                | Unary::Square
+                | Unary::Sign
+                | Unary::Floor
+                | Unary::Ceil
+                | Unary::Round
+                | Unary::Clamp(..)
+        )
+    }
+
+    /// True when the derivative is best written from the output `y` (so backward saves
+    /// the output instead of the input).
+    pub fn derivative_uses_output(self) -> bool {
+        matches!(self, Unary::Exp | Unary::Sigmoid | Unary::Tanh | Unary::Sqrt | Unary::Expm1)
+    }
+
+    /// True when the derivative is zero everywhere it exists.
+    pub fn is_piecewise_constant(self) -> bool {
+        matches!(self, Unary::Floor | Unary::Ceil | Unary::Round | Unary::Sign)
+    }
+
+    #[inline(always)]
+    fn f<T: FloatElement>(self, x: T) -> T {
+        let c = |v: f64| T::from_f64(v);
+        match self {
+            Unary::Neg => -x,
+            Unary::Exp => x.exp(),
+            Unary::Log => x.ln(),
+            Unary::Log1p => x.ln_1p(),
+            Unary::Expm1 => x.exp_m1(),
+            Unary::Sqrt => x.sqrt(),
+            Unary::Rsqrt => x.sqrt().recip(),
+            Unary::Abs => x.abs(),
+            Unary::Relu => {
+                if x > T::zero() {
+                    x
+                } else {
+                    T::zero()
+                }
+            }
+            Unary::Sigmoid => T::one() / (T::one() + (-x).exp()),
+            Unary::Tanh => x.tanh(),
+            Unary::Sin => x.sin(),
+            Unary::Cos => x.cos(),
+            Unary::Recip => x.recip(),
+            Unary::Square => x * x,
+            Unary::Pow(p) => {
+                if p == 2.0 {
+                    x * x
+                } else {
+                    x.powf(c(p))
+                }
+            }
+            Unary::Clamp(lo, hi) => {
+                // NaN passes through, as in PyTorch.
+                if x < c(lo) {
+                    c(lo)
+                } else if x > c(hi) {
+                    c(hi)
+                } else {
+                    x
+                }
+            }
+            Unary::LeakyRelu(s) => {
+                if x > T::zero() {
+                    x
+                } else {
+                    x * c(s)
+                }
+            }
+            Unary::Floor => x.floor(),
+            Unary::Ceil => x.ceil(),
+            Unary::Round => {
+                let r = x.round();
+                // `round` rounds half away from zero; PyTorch rounds half to even.
+                if (x - x.trunc()).abs() == c(0.5) {
+                    c(2.0) * (x / c(2.0)).round()
+                } else {
+                    r
+                }
+            }
+            Unary::Sign => {
+                if x > T::zero() {
+                    T::one()
+                } else if x < T::zero() {
+                    -T::one()
+                } else {
+                    x * T::zero()
+                }
+            }
+        }
+    }
+
+    /// `dy/dx` at input `x` with output `y`.
+    #[inline(always)]
+    fn df<T: FloatElement>(self, x: T, y: T) -> T {
+        let c = |v: f64| T::from_f64(v);
+        match self {
+            Unary::Neg => -T::one(),
+            Unary::Exp => y,
+            Unary::Log => x.recip(),
+            Unary::Log1p => (T::one() + x).recip(),
+            Unary::Expm1 => y + T::one(),
+            Unary::Sqrt => c(0.5) / y,
+            Unary::Rsqrt => c(-0.5) * y / x,
+            Unary::Abs => {
+                if x > T::zero() {
+                    T::one()
+                } else if x < T::zero() {
+                    -T::one()
+                } else {
+                    T::zero()
+                }
+            }
+            Unary::Relu => {
+                if x > T::zero() {
+                    T::one()
+                } else {
+                    T::zero()
+                }
+            }
+            Unary::Sigmoid => y * (T::one() - y),
+            Unary::Tanh => T::one() - y * y,
+            Unary::Sin => x.cos(),
+            Unary::Cos => -x.sin(),
+            Unary::Recip => -y * y,
+            Unary::Square => c(2.0) * x,
+            Unary::Pow(p) => {
+                if p == 0.0 {
+                    T::zero()
+                } else {
+                    c(p) * x.powf(c(p - 1.0))
+                }
+            }
+            Unary::Clamp(lo, hi) => {
+                if x >= c(lo) && x <= c(hi) {
+                    T::one()
+                } else {
+                    T::zero()
+                }
+            }
+            Unary::LeakyRelu(s) => {
+                if x > T::zero() {
+                    T::one()
+                } else {
+                    c(s)
+                }
+            }
+            Unary::Floor | Unary::Ceil | Unary::Round | Unary::Sign => T::zero(),
+        }
+    }
+}
+
+/// Runs `$body` with `$o` bound to `$op` as a constant of its variant, so each op gets
+/// its own monomorphised loop (a runtime `match` per element would block vectorising).
+macro_rules! specialize {
+    ($op:expr, $o:ident => $body:expr) => {
+        match $op {
+            Unary::Pow(p) => {
+                let $o = Unary::Pow(p);
+                $body
+            }
+            Unary::Clamp(lo, hi) => {
+                let $o = Unary::Clamp(lo, hi);
+                $body
+            }
+            Unary::LeakyRelu(s) => {
+                let $o = Unary::LeakyRelu(s);
+                $body
+            }
+            Unary::Neg => {
+                let $o = Unary::Neg;
+                $body
+            }
+            Unary::Exp => {
+                let $o = Unary::Exp;
+                $body
+            }
+            Unary::Log => {
+                let $o = Unary::Log;
+                $body
+            }
+            Unary::Log1p => {
+                let $o = Unary::Log1p;
+                $body
+            }
+            Unary::Expm1 => {
+                let $o = Unary::Expm1;
+                $body
+            }
+            Unary::Sqrt => {
+                let $o = Unary::Sqrt;
+                $body
+            }
+            Unary::Rsqrt => {
+                let $o = Unary::Rsqrt;
+                $body
+            }
+            Unary::Abs => {
+                let $o = Unary::Abs;
+                $body
+            }
+            Unary::Relu => {
+                let $o = Unary::Relu;
+                $body
+            }
+            Unary::Sigmoid => {
+                let $o = Unary::Sigmoid;
+                $body
+            }
+            Unary::Tanh => {
+                let $o = Unary::Tanh;
+                $body
+            }
+            Unary::Sin => {
+                let $o = Unary::Sin;
+                $body
+            }
+            Unary::Cos => {
+                let $o = Unary::Cos;
+                $body
+            }
+            Unary::Recip => {
+                let $o = Unary::Recip;
+                $body
+            }
+            Unary::Square => {
+                let $o = Unary::Square;
+                $body
+            }
+            Unary::Floor => {
+                let $o = Unary::Floor;
+                $body
+            }
+            Unary::Ceil => {
+                let $o = Unary::Ceil;
+                $body
+            }
+            Unary::Round => {
+                let $o = Unary::Round;
+                $body
+            }
+            Unary::Sign => {
+                let $o = Unary::Sign;
+                $body
+            }
+        }
+    };
+}
+
+impl NdArray {
+    /// Applies `op` elementwise.
+    pub fn unary(&self, op: Unary) -> NdArray {
+        if self.dtype() == DType::I64 {
+            let promoted = self.cast(DType::F64).unary(op);
+            return if op.keeps_integers() { promoted.cast(DType::I64) } else { promoted.cast(DType::F32) };
+        }
+        let storage = dispatch_float!(op.name(), &*self.storage, s, T => {
+            T::into_storage(specialize!(op, o => map1(s, &self.layout, move |x: T| o.f(x))))
+        });
+        NdArray::from_storage(storage, self.shape())
+    }
+
+    /// The input gradient of `op`: `grad * op'(x)`, where `saved` is the input `x`, or
+    /// the output `y` when [`Unary::derivative_uses_output`] (all three of one shape).
+    pub fn unary_backward(op: Unary, saved: &NdArray, grad: &NdArray) -> NdArray {
+        let dt = grad.dtype();
+        let saved = saved.cast(dt);
+        let storage = dispatch_float!(op.name(), (&*saved.storage, &*grad.storage), (s, g), T => {
+            let v = if op.derivative_uses_output() {
+                specialize!(op, o => map2(s, &saved.layout, g, &grad.layout, move |y: T, g: T| g * o.df(T::zero(), y)))
+            } else {
+                specialize!(op, o => map2(s, &saved.layout, g, &grad.layout, move |x: T, g: T| g * o.df(x, T::zero())))
+            };
+            T::into_storage(v)
+        });
+        NdArray::from_storage(storage, grad.shape())
+    }
+
+    /// The input gradient of `op` for derivatives that need both `x` and `y`.
+    pub fn unary_backward_xy(op: Unary, x: &NdArray, y: &NdArray, grad: &NdArray) -> NdArray {
+        let (x, y) = (x.cast(grad.dtype()), y.cast(grad.dtype()));
+        let storage = dispatch_float!(op.name(), (&*x.storage, &*y.storage, &*grad.storage), (xs, ys, gs), T => {
+            T::into_storage(map3((xs, &x.layout), (ys, &y.layout), (gs, &grad.layout), |x: T, y: T, g: T| g * op.df(x, y))
+            )
+        });
+        NdArray::from_storage(storage, grad.shape())
+    }
+}
+
+macro_rules! unary_methods {
+    ($($(#[$doc:meta])* $name:ident => $op:expr;)*) => {
+        impl NdArray {
+            $($(#[$doc])* pub fn $name(&self) -> NdArray { self.unary($op) })*
+        }
+    };
+}
+
+unary_methods! {
+    /// `-x` elementwise.
+    neg => Unary::Neg;
+    /// `e^x` elementwise.
+    exp => Unary::Exp;
+    /// Natural logarithm elementwise.
+    log => Unary::Log;
+    /// `ln(1 + x)` elementwise, accurate near 0.
+    log1p => Unary::Log1p;
+    /// `e^x - 1` elementwise, accurate near 0.
+    expm1 => Unary::Expm1;
+    /// Square root elementwise.
+    sqrt => Unary::Sqrt;
+    /// `1 / sqrt(x)` elementwise.
+    rsqrt => Unary::Rsqrt;
+    /// Absolute value elementwise.
+    abs => Unary::Abs;
+    /// `max(x, 0)` elementwise.
+    relu => Unary::Relu;
+    /// Logistic sigmoid elementwise.
+    sigmoid => Unary::Sigmoid;
+    /// Hyperbolic tangent elementwise.
+    tanh => Unary::Tanh;
+    /// Sine elementwise.
+    sin => Unary::Sin;
+    /// Cosine elementwise.
+    cos => Unary::Cos;
+    /// `1 / x` elementwise.
+    reciprocal => Unary::Recip;
+    /// `x * x` elementwise.
+    square => Unary::Square;
+    /// Rounds down elementwise.
+    floor => Unary::Floor;
+    /// Rounds up elementwise.
+    ceil => Unary::Ceil;
+    /// Rounds half to even elementwise, as `torch.round`.
+    round => Unary::Round;
+    /// Sign elementwise: -1, 0 or 1.
+    sign => Unary::Sign;
+}
+
+impl NdArray {
+    /// `x^exponent` elementwise.
+    pub fn pow_scalar(&self, exponent: f64) -> NdArray {
+        self.unary(Unary::Pow(exponent))
+    }
+
+    /// Clamps into `[min, max]`; `None` leaves that side open (`torch.clamp`).
+    pub fn clamp(&self, min: Option<f64>, max: Option<f64>) -> NdArray {
+        self.unary(Unary::Clamp(min.unwrap_or(f64::NEG_INFINITY), max.unwrap_or(f64::INFINITY)))
+    }
+
+    /// Leaky ReLU with the given negative slope.
+    pub fn leaky_relu(&self, negative_slope: f64) -> NdArray {
+        self.unary(Unary::LeakyRelu(negative_slope))
+    }
+
+    /// True where the element is NaN (as an `i64` 0/1 mask).
+    pub fn isnan(&self) -> NdArray {
+        let storage = dispatch!(&*self.storage, s, T => Storage::I64(map1(s, &self.layout, |x: T| crate::reduce::is_nan(x) as i64)));
+        NdArray::from_storage(storage, self.shape())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_half_to_even_like_torch() {
+        let a = NdArray::from_vec(vec![0.5f64, 1.5, 2.5, -0.5, -1.5, 2.4], &[6]);
+        assert_eq!(a.round().to_vec::<f64>(), vec![0.0, 2.0, 2.0, -0.0, -2.0, 2.0]);
+    }
+
+    #[test]
+    fn integer_ops_keep_or_promote() {
+        let a = NdArray::from_vec(vec![-2i64, 3], &[2]);
+        assert_eq!(a.abs().dtype(), DType::I64);
+        assert_eq!(a.exp().dtype(), DType::F32);
+    }
+}
