@@ -1,0 +1,10 @@
+//! Differentiable ops on [`Tensor`](crate::Tensor), one family per file: each op's
+//! forward calls a `nabla-tensor` kernel and its backward rule sits right beside it.
+
+mod binary;
+mod index;
+mod matmul;
+mod reduce;
+mod softmax;
+mod unary;
+mod views;
