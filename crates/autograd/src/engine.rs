@@ -80,7 +80,7 @@ fn run(root: &Arc<Node>, seed: NdArray, retain_graph: bool) -> Result<(), Autogr
         }
         i += 1;
     }
-    nodes.sort_unstable_by(|a, b| b.seq.cmp(&a.seq));
+    nodes.sort_unstable_by_key(|n| std::cmp::Reverse(n.seq));
 
     let mut grads: HashMap<*const Node, NdArray> = HashMap::from([(key(root), seed)]);
     let result = sweep(&nodes, &mut grads);
