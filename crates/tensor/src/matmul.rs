@@ -13,6 +13,18 @@ use crate::threads::{get_num_threads, install};
 /// the pool costs more than it saves.
 const PARALLEL_MACS: usize = 1 << 18;
 
+/// With its `threading` feature on (cargo unifies features, so any crate in the build
+/// can turn it on), matrixmultiply would start its own threads inside each block we
+/// already run on the pool. Pin it to one thread, unless the user chose a count.
+fn pin_matrixmultiply_to_one_thread() {
+    static PIN: std::sync::Once = std::sync::Once::new();
+    PIN.call_once(|| {
+        if std::env::var_os("MATMUL_NUM_THREADS").is_none() {
+            std::env::set_var("MATMUL_NUM_THREADS", "1");
+        }
+    });
+}
+
 /// A read-only strided matrix operand: base pointer and row/column strides.
 #[derive(Clone, Copy)]
 struct MatRef<T> {
@@ -85,6 +97,7 @@ impl<T> OutPtr<T> {
 
 /// Computes every batch's `m x k` by `k x n` product into `out` (row-major, batch-major).
 fn product<T: Gemm>(batches: &[(MatRef<T>, MatRef<T>)], m: usize, k: usize, n: usize, out: &mut [T]) {
+    pin_matrixmultiply_to_one_thread();
     let threads = get_num_threads();
     let macs = batches.len() * m * n * k;
     let out_ptr = OutPtr(out.as_mut_ptr());
