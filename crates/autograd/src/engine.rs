@@ -1,7 +1,10 @@
 //! `backward()`: one reverse sweep over the recorded graph.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
+
+use smallvec::SmallVec;
 
 use nabla_tensor::NdArray;
 
@@ -63,11 +66,35 @@ fn key(n: &Arc<Node>) -> *const Node {
     Arc::as_ptr(n)
 }
 
+/// Hashes node addresses with one multiply: the keys are distinct pointers, so
+/// SipHash's protection against crafted keys buys nothing and costs most of a tiny
+/// backward's time.
+#[derive(Default)]
+struct PtrHasher(u64);
+
+impl Hasher for PtrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64 >> 4).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type PtrMap<V> = HashMap<*const Node, V, BuildHasherDefault<PtrHasher>>;
+type PtrSet = HashSet<*const Node, BuildHasherDefault<PtrHasher>>;
+
 /// Runs every node reachable from `root` once, in decreasing `seq` (a reverse
 /// topological order), passing each its summed output gradient.
 fn run(root: &Arc<Node>, seed: NdArray, retain_graph: bool) -> Result<(), AutogradError> {
     let mut nodes = vec![root.clone()];
-    let mut seen = std::collections::HashSet::from([key(root)]);
+    let mut seen = PtrSet::default();
+    seen.insert(key(root));
     let mut i = 0;
     while i < nodes.len() {
         let node = nodes[i].clone();
@@ -82,7 +109,8 @@ fn run(root: &Arc<Node>, seed: NdArray, retain_graph: bool) -> Result<(), Autogr
     }
     nodes.sort_unstable_by_key(|n| std::cmp::Reverse(n.seq));
 
-    let mut grads: HashMap<*const Node, NdArray> = HashMap::from([(key(root), seed)]);
+    let mut grads = PtrMap::default();
+    grads.insert(key(root), seed);
     let result = sweep(&nodes, &mut grads);
     if !retain_graph {
         // Free every saved tensor now, even after an error part-way.
@@ -93,11 +121,11 @@ fn run(root: &Arc<Node>, seed: NdArray, retain_graph: bool) -> Result<(), Autogr
     result
 }
 
-fn sweep(nodes: &[Arc<Node>], grads: &mut HashMap<*const Node, NdArray>) -> Result<(), AutogradError> {
+fn sweep(nodes: &[Arc<Node>], grads: &mut PtrMap<NdArray>) -> Result<(), AutogradError> {
     for node in nodes {
         // A node can be unreached when every path to it passed through a `None` grad.
         let Some(g) = grads.remove(&key(node)) else { continue };
-        let needs: Vec<bool> = node.inputs.iter().map(|e| !matches!(e, Edge::None)).collect();
+        let needs: SmallVec<[bool; 4]> = node.inputs.iter().map(|e| !matches!(e, Edge::None)).collect();
         let input_grads = {
             let f = node.backward.lock().unwrap_or_else(|e| e.into_inner());
             let f = f.as_ref().ok_or(AutogradError::GraphFreed { op: node.name })?;

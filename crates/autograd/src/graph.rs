@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use nabla_tensor::NdArray;
+use smallvec::SmallVec;
 
 use crate::error::AutogradError;
 use crate::tensor::{Inner, Tensor};
@@ -36,7 +37,8 @@ pub(crate) struct Node {
     pub name: &'static str,
     /// Taken (and so freed with its saved tensors) after backward unless retained.
     pub backward: Mutex<Option<BackwardFn>>,
-    pub inputs: Vec<Edge>,
+    /// Inline for the usual one or two inputs, so recording allocates less.
+    pub inputs: SmallVec<[Edge; 2]>,
 }
 
 static NEXT_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -46,7 +48,7 @@ impl Drop for Node {
     /// default recursive drop would overflow the stack.
     fn drop(&mut self) {
         let mut stack: Vec<Arc<Node>> = Vec::new();
-        let take = |inputs: &mut Vec<Edge>, stack: &mut Vec<Arc<Node>>| {
+        let take = |inputs: &mut SmallVec<[Edge; 2]>, stack: &mut Vec<Arc<Node>>| {
             stack.extend(inputs.drain(..).filter_map(|e| match e {
                 Edge::Node(n) => Some(n),
                 _ => None,

@@ -5,19 +5,29 @@
 
 use std::ops::Range;
 
+use smallvec::{smallvec, SmallVec};
+
+/// Shape or stride lists. Nearly every tensor has at most 6 dims, so they live inline
+/// and cloning a layout (which every op does) allocates nothing.
+pub(crate) type Dims = SmallVec<[usize; 6]>;
+
 /// Shape, strides (in elements) and offset of a view into a flat buffer.
 ///
 /// A stride of 0 repeats an element: that is how `expand` broadcasts without copying.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Layout {
-    shape: Vec<usize>,
-    strides: Vec<usize>,
+    shape: Dims,
+    strides: Dims,
     offset: usize,
 }
 
 /// Row-major strides of a contiguous array of `shape`.
 pub fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
-    let mut strides = vec![0; shape.len()];
+    strides_of(shape).to_vec()
+}
+
+fn strides_of(shape: &[usize]) -> Dims {
+    let mut strides: Dims = smallvec![0; shape.len()];
     let mut acc = 1;
     for (s, &d) in strides.iter_mut().zip(shape).rev() {
         *s = acc;
@@ -57,11 +67,12 @@ pub fn normalize_dim(op: &str, dim: isize, ndim: usize) -> usize {
 impl Layout {
     /// A contiguous row-major layout of `shape` starting at offset 0.
     pub fn contiguous(shape: &[usize]) -> Self {
-        Layout { shape: shape.to_vec(), strides: contiguous_strides(shape), offset: 0 }
+        Layout { shape: Dims::from_slice(shape), strides: strides_of(shape), offset: 0 }
     }
 
     /// A layout from raw parts. The caller guarantees every reachable offset is in bounds.
-    pub(crate) fn from_parts(shape: Vec<usize>, strides: Vec<usize>, offset: usize) -> Self {
+    pub(crate) fn from_parts(shape: impl Into<Dims>, strides: impl Into<Dims>, offset: usize) -> Self {
+        let (shape, strides) = (shape.into(), strides.into());
         debug_assert_eq!(shape.len(), strides.len());
         Layout { shape, strides, offset }
     }
@@ -175,7 +186,7 @@ impl Layout {
             return None;
         }
         let lead = shape.len() - self.ndim();
-        let mut strides = vec![0; shape.len()];
+        let mut strides: Dims = smallvec![0; shape.len()];
         for i in 0..self.ndim() {
             let (d, t) = (self.shape[i], shape[lead + i]);
             strides[lead + i] = if d == t {
@@ -186,20 +197,20 @@ impl Layout {
                 return None;
             };
         }
-        Some(Layout { shape: shape.to_vec(), strides, offset: self.offset })
+        Some(Layout { shape: Dims::from_slice(shape), strides, offset: self.offset })
     }
 
     /// The layout of viewing these elements as `shape` without copying, if the strides
     /// allow it (PyTorch's `view` rule: every new dim must fit in one stride run).
     pub fn reshape_view(&self, shape: &[usize]) -> Option<Layout> {
         if self.is_contiguous() {
-            return Some(Layout { shape: shape.to_vec(), strides: contiguous_strides(shape), offset: self.offset });
+            return Some(Layout { shape: Dims::from_slice(shape), strides: strides_of(shape), offset: self.offset });
         }
         // Group the old dims into chunks that are contiguous among themselves, then
         // split each chunk into the new dims whose product it covers.
-        let old: Vec<(usize, usize)> =
+        let old: SmallVec<[(usize, usize); 6]> =
             self.shape.iter().zip(&self.strides).filter(|(&d, _)| d != 1).map(|(&d, &s)| (d, s)).collect();
-        let mut strides = vec![0; shape.len()];
+        let mut strides: Dims = smallvec![0; shape.len()];
         let mut oi = 0;
         let mut ni = 0;
         while ni < shape.len() {
@@ -239,7 +250,7 @@ impl Layout {
         if oi != old.len() {
             return None;
         }
-        Some(Layout { shape: shape.to_vec(), strides, offset: self.offset })
+        Some(Layout { shape: Dims::from_slice(shape), strides, offset: self.offset })
     }
 }
 
@@ -247,8 +258,8 @@ impl Layout {
 /// inner run at a time. Adjacent dims that are contiguous in every operand are merged
 /// first, so a contiguous array is one run and a broadcast row is a run with stride 0.
 pub(crate) struct Walk<const N: usize> {
-    shape: Vec<usize>,
-    strides: [Vec<usize>; N],
+    shape: Dims,
+    strides: [Dims; N],
     offsets: [usize; N],
 }
 
@@ -256,7 +267,7 @@ impl<const N: usize> Walk<N> {
     /// Prepares a walk over `shape`, viewing operand `k` through `layouts[k]` (whose
     /// shape must equal `shape`).
     pub fn new(shape: &[usize], layouts: [&Layout; N]) -> Self {
-        let mut dims: Vec<(usize, [usize; N])> = Vec::with_capacity(shape.len());
+        let mut dims: SmallVec<[(usize, [usize; N]); 6]> = SmallVec::new();
         for (i, &d) in shape.iter().enumerate() {
             if d == 1 {
                 continue;
@@ -290,9 +301,13 @@ impl<const N: usize> Walk<N> {
     /// `range`, where `offsets[k]` is the storage index of the run's first element in
     /// operand `k` and consecutive elements are `inner_strides()` apart.
     pub fn runs(&self, range: Range<usize>, mut f: impl FnMut([usize; N], usize)) {
+        if range.is_empty() {
+            // Also keeps the index arithmetic below away from size-0 dims.
+            return;
+        }
         let nd = self.shape.len();
         let last = self.shape[nd - 1];
-        let mut idx = vec![0; nd];
+        let mut idx: Dims = smallvec![0; nd];
         let mut rem = range.start;
         for d in (0..nd).rev() {
             idx[d] = rem % self.shape[d];

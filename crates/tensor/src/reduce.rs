@@ -139,8 +139,7 @@ impl NdArray {
 
     /// Sum over leading dims of a contiguous array, row by row (the layout of a bias
     /// gradient), so the inner loop is a vectorised row add instead of a strided walk.
-    fn sum_leading<T: Element>(&self, src: &[T], rows: usize) -> Vec<T> {
-        let cols = self.numel() / rows.max(1);
+    fn sum_leading<T: Element>(&self, src: &[T], rows: usize, cols: usize) -> Vec<T> {
         let src = &src[self.layout.offset()..self.layout.offset() + self.numel()];
         let mut out = vec![T::zero(); cols];
         fill_chunks(&mut out, self.numel(), |start, chunk| {
@@ -177,7 +176,8 @@ impl NdArray {
         };
         if op == Reduce::Sum && leading && !keepdim {
             let kept: Vec<usize> = self.shape().iter().zip(&mask).filter(|(_, &m)| !m).map(|(&d, _)| d).collect();
-            let storage = dispatch!(&*self.storage, s, T => T::into_storage(self.sum_leading(s, red_n)));
+            let storage =
+                dispatch!(&*self.storage, s, T => T::into_storage(self.sum_leading(s, red_n, kept.iter().product())));
             return NdArray::from_storage(storage, &kept);
         }
         let n = red_n as f64;

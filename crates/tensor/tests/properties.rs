@@ -13,8 +13,9 @@
 
 #![allow(clippy::needless_range_loop)]
 
-use nabla_tensor::{set_num_threads, NdArray};
+use nabla_tensor::{set_num_threads, DType, NdArray};
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseResult;
 
 // ---------------------------------------------------------------------------------------
 // The naive model
@@ -184,10 +185,19 @@ impl Dense {
 
 /// Draws choices that depend on values computed inside a test (a dim of the current
 /// shape, a start inside that dim, ...) from proptest-generated numbers, so they shrink.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 struct Picker {
     seeds: Vec<u32>,
     pos: usize,
+    /// The smallest size drawn for a derived dim: 0 lets empty arrays appear, 1 avoids them.
+    lo: usize,
+}
+
+impl std::fmt::Debug for Picker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // One line, even under `{:#?}`.
+        write!(f, "Picker(lo {}: {})", self.lo, self.seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "))
+    }
 }
 
 impl Picker {
@@ -202,6 +212,11 @@ impl Picker {
     /// A number in `lo..=hi`.
     fn range(&mut self, lo: usize, hi: usize) -> usize {
         lo + self.below(hi - lo + 1)
+    }
+
+    /// A size for a derived dim in `lo..=hi` (just `hi` if that is below `lo`).
+    fn size(&mut self, hi: usize) -> usize {
+        self.range(self.lo.min(hi), hi)
     }
 
     fn coin(&mut self) -> bool {
@@ -228,8 +243,9 @@ impl Picker {
     }
 }
 
-fn picker() -> impl Strategy<Value = Picker> {
-    prop::collection::vec(any::<u32>(), 64).prop_map(|seeds| Picker { seeds, pos: 0 })
+/// See [`Picker::lo`].
+fn picker(lo: usize) -> impl Strategy<Value = Picker> {
+    prop::collection::vec(any::<u32>(), 64).prop_map(move |seeds| Picker { seeds, pos: 0, lo })
 }
 
 fn values(n: usize) -> impl Strategy<Value = Vec<f64>> {
@@ -371,8 +387,8 @@ fn random_view(x: &NdArray, m: &Dense, p: &mut Picker) -> (NdArray, Dense, Strin
         }
         2 if nd > 0 => {
             let d = p.below(nd);
-            let start = p.range(0, m.shape[d]);
-            let len = p.range(0, m.shape[d] - start);
+            let len = p.size(m.shape[d]);
+            let start = p.range(0, m.shape[d] - len);
             let sd = p.signed(d, nd);
             (x.narrow(sd, start, len), m.narrow(d, start, len), format!("narrow({sd}, {start}, {len})"))
         }
@@ -396,8 +412,8 @@ fn random_view(x: &NdArray, m: &Dense, p: &mut Picker) -> (NdArray, Dense, Strin
         6 => (x.squeeze(), m.squeeze(), "squeeze()".to_string()),
         7 => {
             let lead = if nd < 5 { p.below(2) } else { 0 };
-            let mut target: Vec<usize> = (0..lead).map(|_| p.range(0, 3)).collect();
-            target.extend(m.shape.iter().map(|&s| if s == 1 { p.range(0, 3) } else { s }));
+            let mut target: Vec<usize> = (0..lead).map(|_| p.size(3)).collect();
+            target.extend(m.shape.iter().map(|&s| if s == 1 { p.size(3) } else { s }));
             if numel(&target) > 2000 {
                 target = m.shape.clone();
             }
@@ -476,14 +492,153 @@ fn check_close(got: &NdArray, want: &Dense, scale: &[f64], what: &dyn std::fmt::
 }
 
 // ---------------------------------------------------------------------------------------
+// Regression tests for empty-array bugs this suite found (a walk over a size-0 dim
+// divided by zero; a leading-dim sum of an empty array lost its shape); the
+// `*_with_empty_arrays` twins further down run the full properties on empty shapes.
+// ---------------------------------------------------------------------------------------
+
+/// Every non-contiguous traversal of an empty array goes through `Walk::runs`, which
+/// once divided by the zero dim even for the empty range `0..0`.
+#[test]
+fn empty_transposed_array_reads_back() {
+    let t = NdArray::zeros(&[0, 3], DType::F64).t(); // shape [3, 0], strides [1, 3]
+    assert_eq!(t.shape(), &[3, 0]);
+    assert_eq!(t.to_vec::<f64>(), Vec::<f64>::new());
+}
+
+#[test]
+fn narrow_to_length_zero_reads_back() {
+    let v = NdArray::ones(&[2, 3], DType::F64).narrow(1, 1, 0); // shape [2, 0], strides [3, 1]
+    assert_eq!(v.to_vec::<f64>(), Vec::<f64>::new());
+}
+
+#[test]
+fn broadcasting_against_an_empty_array() {
+    let s = NdArray::zeros(&[0, 3], DType::F64).add(&NdArray::ones(&[3], DType::F64));
+    assert_eq!(s.shape(), &[0, 3]);
+    assert_eq!(s.to_vec::<f64>(), Vec::<f64>::new());
+}
+
+#[test]
+fn cat_with_an_empty_part() {
+    let c = NdArray::cat(&[NdArray::ones(&[2, 2], DType::F64), NdArray::zeros(&[2, 0], DType::F64)], 1);
+    assert_eq!(c.to_vec::<f64>(), vec![1.0; 4]);
+}
+
+#[test]
+fn keepdim_sum_over_an_empty_dim_is_zeros() {
+    let s = NdArray::zeros(&[0, 3], DType::F64).sum(&[0], true);
+    assert_eq!(s.shape(), &[1, 3]);
+    assert_eq!(s.to_vec::<f64>(), vec![0.0; 3]);
+}
+
+/// `sum_leading` (the fast path for summing the leading dims of a contiguous array)
+/// computes `cols = numel / rows.max(1)`: with 0 rows that is 0 columns instead of the
+/// kept extent, so the result has no elements (a debug assertion in `from_storage`
+/// fires; a release build returns an array whose storage is shorter than its shape).
+#[test]
+fn sum_over_an_empty_leading_dim_is_zeros() {
+    let s = NdArray::zeros(&[0, 3], DType::F64).sum(&[0], false);
+    assert_eq!(s.shape(), &[3]);
+    assert_eq!(s.to_vec::<f64>(), vec![0.0; 3]);
+}
+
+#[test]
+fn sum_of_an_empty_array_is_zero() {
+    assert_eq!(NdArray::zeros(&[0], DType::F64).sum_all().item(), 0.0);
+    assert_eq!(NdArray::zeros(&[2, 0], DType::F64).sum(&[], false).item(), 0.0);
+}
+
+// ---------------------------------------------------------------------------------------
 // 1. Views share storage and copy nothing
 // ---------------------------------------------------------------------------------------
+
+fn narrow_and_select(d: &Dense, p: &mut Picker) -> TestCaseResult {
+    let a = d.array();
+    let nd = d.ndim();
+    let dim = p.below(nd);
+    let size = d.shape[dim];
+    let len = p.size(size);
+    let start = p.range(0, size - len);
+    let sd = p.signed(dim, nd);
+    let v = a.narrow(sd, start, len);
+    prop_assert!(v.shares_storage(&a));
+    check(&v, &d.narrow(dim, start, len), &("narrow", sd, start, len))?;
+    if size > 0 {
+        let i = p.below(size);
+        let s = a.select(sd, i);
+        prop_assert!(s.shares_storage(&a));
+        check(&s, &d.select(dim, i), &("select", sd, i))?;
+    }
+    Ok(())
+}
+
+fn permute_and_transpose(d: &Dense, p: &mut Picker) -> TestCaseResult {
+    let a = d.array();
+    let nd = d.ndim();
+    let perm = p.shuffle(nd);
+    let dims: Vec<isize> = perm.iter().map(|&q| p.signed(q, nd)).collect();
+    let v = a.permute(&dims);
+    prop_assert!(v.shares_storage(&a));
+    check(&v, &d.permute(&perm), &("permute", &dims))?;
+    if nd > 0 {
+        let (i, j) = (p.below(nd), p.below(nd));
+        let (si, sj) = (p.signed(i, nd), p.signed(j, nd));
+        let mut swap: Vec<usize> = (0..nd).collect();
+        swap.swap(i, j);
+        let t = a.transpose(si, sj);
+        prop_assert!(t.shares_storage(&a));
+        check(&t, &d.permute(&swap), &("transpose", si, sj))?;
+    }
+    if nd <= 2 {
+        let t = a.t();
+        prop_assert!(t.shares_storage(&a));
+        let rev: Vec<usize> = (0..nd).rev().collect();
+        check(&t, &d.permute(&rev), &"t")?;
+    }
+    Ok(())
+}
+
+fn expand_and_broadcast_to(full: &[usize], pool: &[f64], p: &mut Picker) -> TestCaseResult {
+    let small = broadcastable_to(full, p);
+    let d = Dense::fill(&small, pool, 0);
+    let a = d.array();
+    let want = d.expand(full);
+    let lead = full.len() - small.len();
+    let spec: Vec<isize> = full
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| if i >= lead && small[i - lead] == t && p.coin() { -1 } else { t as isize })
+        .collect();
+    let e = a.expand(&spec);
+    prop_assert!(e.shares_storage(&a));
+    check(&e, &want, &("expand", &small, &spec))?;
+    let b = a.broadcast_to(full);
+    prop_assert!(b.shares_storage(&a));
+    check(&b, &want, &("broadcast_to", &small, full))?;
+    Ok(())
+}
+
+fn view_chain(d: &Dense, steps: usize, p: &mut Picker) -> TestCaseResult {
+    let a = d.array();
+    let (mut x, mut m, mut log) = (a.clone(), d.clone(), vec![format!("from shape {:?}", d.shape)]);
+    for _ in 0..steps {
+        let (nx, nm, what) = random_view(&x, &m, p);
+        log.push(what);
+        prop_assert!(nx.shares_storage(&a), "{:?} copied", log);
+        prop_assert!(nx.layout().storage_span() <= d.data.len(), "{:?} reaches past the buffer", log);
+        check(&nx, &nm, &log)?;
+        x = nx;
+        m = nm;
+    }
+    Ok(())
+}
 
 proptest! {
     #![proptest_config(config(64))]
 
     #[test]
-    fn reshape_and_view_of_contiguous_are_views(d in dense(0..=4, 0..=5), mut p in picker()) {
+    fn reshape_and_view_of_contiguous_are_views(d in dense(0..=4, 0..=5), mut p in picker(0)) {
         let a = d.array();
         let target = compatible_shape(&d.shape, &mut p);
         let spec = with_inferred(&target, &mut p);
@@ -500,53 +655,7 @@ proptest! {
     }
 
     #[test]
-    fn permute_and_transpose_are_views(d in dense(0..=4, 0..=5), mut p in picker()) {
-        let a = d.array();
-        let nd = d.ndim();
-        let perm = p.shuffle(nd);
-        let dims: Vec<isize> = perm.iter().map(|&q| p.signed(q, nd)).collect();
-        let v = a.permute(&dims);
-        prop_assert!(v.shares_storage(&a));
-        check(&v, &d.permute(&perm), &("permute", &dims))?;
-        if nd > 0 {
-            let (i, j) = (p.below(nd), p.below(nd));
-            let (si, sj) = (p.signed(i, nd), p.signed(j, nd));
-            let mut swap: Vec<usize> = (0..nd).collect();
-            swap.swap(i, j);
-            let t = a.transpose(si, sj);
-            prop_assert!(t.shares_storage(&a));
-            check(&t, &d.permute(&swap), &("transpose", si, sj))?;
-        }
-        if nd <= 2 {
-            let t = a.t();
-            prop_assert!(t.shares_storage(&a));
-            let rev: Vec<usize> = (0..nd).rev().collect();
-            check(&t, &d.permute(&rev), &"t")?;
-        }
-    }
-
-    #[test]
-    fn narrow_and_select_are_views(d in dense(1..=4, 0..=5), mut p in picker()) {
-        let a = d.array();
-        let nd = d.ndim();
-        let dim = p.below(nd);
-        let size = d.shape[dim];
-        let start = p.range(0, size);
-        let len = p.range(0, size - start);
-        let sd = p.signed(dim, nd);
-        let v = a.narrow(sd, start, len);
-        prop_assert!(v.shares_storage(&a));
-        check(&v, &d.narrow(dim, start, len), &("narrow", sd, start, len))?;
-        if size > 0 {
-            let i = p.below(size);
-            let s = a.select(sd, i);
-            prop_assert!(s.shares_storage(&a));
-            check(&s, &d.select(dim, i), &("select", sd, i))?;
-        }
-    }
-
-    #[test]
-    fn unsqueeze_and_squeeze_are_views(d in dense(0..=4, 0..=3), mut p in picker()) {
+    fn unsqueeze_and_squeeze_are_views(d in dense(0..=4, 0..=3), mut p in picker(0)) {
         let a = d.array();
         let nd = d.ndim();
         let dim = p.below(nd + 1);
@@ -571,42 +680,55 @@ proptest! {
     }
 
     #[test]
-    fn expand_is_a_view(full in shape(0..=4, 0..=4), pool in pool(), mut p in picker()) {
-        let small = broadcastable_to(&full, &mut p);
-        let d = Dense::fill(&small, &pool, 0);
-        let a = d.array();
-        let want = d.expand(&full);
-        let lead = full.len() - small.len();
-        let spec: Vec<isize> = full
-            .iter()
-            .enumerate()
-            .map(|(i, &t)| if i >= lead && small[i - lead] == t && p.coin() { -1 } else { t as isize })
-            .collect();
-        let e = a.expand(&spec);
-        prop_assert!(e.shares_storage(&a));
-        check(&e, &want, &("expand", &small, &spec))?;
-        let b = a.broadcast_to(&full);
-        prop_assert!(b.shares_storage(&a));
-        check(&b, &want, &("broadcast_to", &small, &full))?;
+    fn narrow_and_select_are_views(d in dense(1..=4, 1..=5), mut p in picker(1)) {
+        narrow_and_select(&d, &mut p)?;
+    }
+
+    #[test]
+
+    fn narrow_and_select_are_views_with_empty_arrays(d in dense(1..=4, 0..=5), mut p in picker(0)) {
+        narrow_and_select(&d, &mut p)?;
+    }
+
+    #[test]
+    fn permute_and_transpose_are_views(d in dense(0..=4, 1..=5), mut p in picker(1)) {
+        permute_and_transpose(&d, &mut p)?;
+    }
+
+    #[test]
+
+    fn permute_and_transpose_are_views_with_empty_arrays(d in dense(0..=4, 0..=5), mut p in picker(0)) {
+        permute_and_transpose(&d, &mut p)?;
+    }
+
+    #[test]
+    fn expand_is_a_view(full in shape(0..=4, 1..=4), pool in pool(), mut p in picker(1)) {
+        expand_and_broadcast_to(&full, &pool, &mut p)?;
+    }
+
+    #[test]
+
+    fn expand_is_a_view_with_empty_arrays(full in shape(0..=4, 0..=4), pool in pool(), mut p in picker(0)) {
+        expand_and_broadcast_to(&full, &pool, &mut p)?;
     }
 
     #[test]
     fn chains_of_views_share_storage_and_match_the_model(
+        d in dense(0..=4, 1..=4),
+        steps in 1..=6usize,
+        mut p in picker(1),
+    ) {
+        view_chain(&d, steps, &mut p)?;
+    }
+
+    #[test]
+
+    fn chains_of_views_share_storage_and_match_the_model_with_empty_arrays(
         d in dense(0..=4, 0..=4),
         steps in 1..=6usize,
-        mut p in picker(),
+        mut p in picker(0),
     ) {
-        let a = d.array();
-        let (mut x, mut m, mut log) = (a.clone(), d.clone(), vec![format!("from shape {:?}", d.shape)]);
-        for _ in 0..steps {
-            let (nx, nm, what) = random_view(&x, &m, &mut p);
-            log.push(what);
-            prop_assert!(nx.shares_storage(&a), "{:?} copied", log);
-            prop_assert!(nx.layout().storage_span() <= d.data.len(), "{:?} reaches past the buffer", log);
-            check(&nx, &nm, &log)?;
-            x = nx;
-            m = nm;
-        }
+        view_chain(&d, steps, &mut p)?;
     }
 }
 
@@ -639,11 +761,51 @@ fn view_possible(x: &NdArray, target: &[usize]) -> bool {
         .all(|(l, idx)| offs[l] as i64 == base as i64 + idx.iter().zip(&t).map(|(&i, &s)| i as i64 * s).sum::<i64>())
 }
 
+fn reshape_of_permuted(d: &Dense, p: &mut Picker) -> TestCaseResult {
+    let perm = p.shuffle(d.ndim());
+    let x = d.array().permute(&as_spec(&perm));
+    let m = d.permute(&perm);
+    let target = compatible_shape(&m.shape, p);
+    let spec = with_inferred(&target, p);
+    let r = x.reshape(&spec);
+    let want = Dense { shape: target.clone(), data: m.data.clone() };
+    check(&r, &want, &("reshape of permuted", &perm, &spec))?;
+    check(&x.contiguous().reshape(&spec), &want, &("reshape of contiguous copy", &spec))?;
+    check(&r.reshape(&as_spec(&m.shape)), &m, &("and back", &spec))?;
+    if m.data.is_empty() {
+        return Ok(());
+    }
+    // A view exactly when the strides allow one (PyTorch's rule), else a copy.
+    let viewable = view_possible(&x, &target);
+    prop_assert_eq!(r.shares_storage(&x), viewable, "perm {:?} to {:?}", perm, target);
+    if viewable {
+        let v = x.view(&spec);
+        prop_assert!(v.shares_storage(&x));
+        check(&v, &want, &("view of permuted", &perm, &spec))?;
+    }
+    Ok(())
+}
+
+fn reshape_of_views(d: &Dense, steps: usize, p: &mut Picker) -> TestCaseResult {
+    let (x, m, log) = random_views(d, steps, p);
+    let target = compatible_shape(&m.shape, p);
+    let spec = with_inferred(&target, p);
+    let want = Dense { shape: target.clone(), data: m.data.clone() };
+    let r = x.reshape(&spec);
+    check(&r, &want, &(&log, "reshape", &spec))?;
+    check(&x.contiguous().reshape(&spec), &want, &(&log, "reshape of contiguous copy", &spec))?;
+    check(&r.reshape(&as_spec(&m.shape)), &m, &(&log, "reshape back from", &spec))?;
+    if !m.data.is_empty() {
+        prop_assert_eq!(r.shares_storage(&x), view_possible(&x, &target), "{:?} to {:?}", log, target);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(config(64))]
 
     #[test]
-    fn reshape_round_trips(d in dense(0..=4, 0..=5), mut p in picker()) {
+    fn reshape_round_trips(d in dense(0..=4, 0..=5), mut p in picker(0)) {
         let a = d.array();
         let target = compatible_shape(&d.shape, &mut p);
         let there = a.reshape(&with_inferred(&target, &mut p));
@@ -653,46 +815,36 @@ proptest! {
     }
 
     #[test]
-    fn reshape_of_strided_equals_reshape_of_contiguous(d in dense(0..=4, 0..=5), mut p in picker()) {
-        let perm = p.shuffle(d.ndim());
-        let x = d.array().permute(&as_spec(&perm));
-        let m = d.permute(&perm);
-        let target = compatible_shape(&m.shape, &mut p);
-        let spec = with_inferred(&target, &mut p);
-        let r = x.reshape(&spec);
-        let want = Dense { shape: target.clone(), data: m.data.clone() };
-        check(&r, &want, &("reshape of permuted", &perm, &spec))?;
-        check(&x.contiguous().reshape(&spec), &want, &("reshape of contiguous copy", &spec))?;
-        check(&r.reshape(&as_spec(&m.shape)), &m, &("and back", &spec))?;
-        if m.data.is_empty() {
-            return Ok(());
-        }
-        // A view exactly when the strides allow one (PyTorch's rule), else a copy.
-        let viewable = view_possible(&x, &target);
-        prop_assert_eq!(r.shares_storage(&x), viewable, "perm {:?} to {:?}", perm, target);
-        if viewable {
-            let v = x.view(&spec);
-            prop_assert!(v.shares_storage(&x));
-            check(&v, &want, &("view of permuted", &perm, &spec))?;
-        }
+    fn reshape_of_strided_equals_reshape_of_contiguous(d in dense(0..=4, 1..=5), mut p in picker(1)) {
+        reshape_of_permuted(&d, &mut p)?;
+    }
+
+    #[test]
+
+    fn reshape_of_strided_equals_reshape_of_contiguous_with_empty_arrays(
+        d in dense(0..=4, 0..=5),
+        mut p in picker(0),
+    ) {
+        reshape_of_permuted(&d, &mut p)?;
     }
 
     #[test]
     fn reshape_of_views_equals_reshape_of_contiguous(
+        d in dense(0..=4, 1..=4),
+        steps in 1..=3usize,
+        mut p in picker(1),
+    ) {
+        reshape_of_views(&d, steps, &mut p)?;
+    }
+
+    #[test]
+
+    fn reshape_of_views_equals_reshape_of_contiguous_with_empty_arrays(
         d in dense(0..=4, 0..=4),
         steps in 1..=3usize,
-        mut p in picker(),
+        mut p in picker(0),
     ) {
-        let (x, m, log) = random_views(&d, steps, &mut p);
-        let target = compatible_shape(&m.shape, &mut p);
-        let spec = with_inferred(&target, &mut p);
-        let want = Dense { shape: target.clone(), data: m.data.clone() };
-        let r = x.reshape(&spec);
-        check(&r, &want, &(&log, "reshape", &spec))?;
-        check(&r.reshape(&as_spec(&m.shape)), &m, &(&log, "reshape back from", &spec))?;
-        if !m.data.is_empty() {
-            prop_assert_eq!(r.shares_storage(&x), view_possible(&x, &target), "{:?} to {:?}", log, target);
-        }
+        reshape_of_views(&d, steps, &mut p)?;
     }
 }
 
@@ -719,63 +871,148 @@ const BINARY: [BinaryCase; 4] = [
     ("maximum", NdArray::maximum, f64::max),
 ];
 
+fn unary_on_views(d: &Dense, steps: usize, p: &mut Picker) -> TestCaseResult {
+    let (x, m, log) = random_views(d, steps, p);
+    let c = x.contiguous();
+    prop_assert!(c.is_contiguous());
+    check(&c, &m, &(&log, "contiguous"))?;
+    for (name, op, f) in UNARY {
+        let got = op(&x);
+        let want = op(&c);
+        check(&got, &Dense { shape: want.shape().to_vec(), data: want.to_vec() }, &(&log, name, "vs contiguous"))?;
+        check(&got, &m.map(f), &(&log, name, "vs naive"))?;
+    }
+    Ok(())
+}
+
+fn binary_on_views(d: &Dense, steps: usize, pool: &[f64], swap: bool, p: &mut Picker) -> TestCaseResult {
+    let (x, mx, log) = random_views(d, steps, p);
+    // The other operand: same shape, scrambled strides.
+    let my = Dense::fill(&mx.shape, pool, 0);
+    let y = scrambled(&my, p);
+    let ((a, ma), (b, mb)) = if swap { ((y, my), (x, mx)) } else { ((x, mx), (y, my)) };
+    let (ac, bc) = (a.contiguous(), b.contiguous());
+    for (name, op, f) in BINARY {
+        let got = op(&a, &b);
+        let want = op(&ac, &bc);
+        let want = Dense { shape: want.shape().to_vec(), data: want.to_vec() };
+        check(&got, &want, &(&log, swap, name, "vs contiguous"))?;
+        check(&got, &ma.zip(&mb, f), &(&log, swap, name, "vs naive"))?;
+    }
+    Ok(())
+}
+
+fn binary_broadcasting(full: &[usize], pool_a: &[f64], pool_b: &[f64], p: &mut Picker) -> TestCaseResult {
+    let (sa, sb) = (broadcastable_to(full, p), broadcastable_to(full, p));
+    let (ma, mb) = (Dense::fill(&sa, pool_a, 0), Dense::fill(&sb, pool_b, 0));
+    // Sometimes with scrambled strides as well as broadcasting.
+    let a = if p.coin() { scrambled(&ma, p) } else { ma.array() };
+    let b = if p.coin() { scrambled(&mb, p) } else { mb.array() };
+    for (name, op, f) in BINARY {
+        check(&op(&a, &b), &ma.zip(&mb, f), &(name, &sa, &sb))?;
+        check(&op(&b, &a), &mb.zip(&ma, f), &(name, &sb, &sa))?;
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(config(64))]
 
     #[test]
     fn unary_on_views_equals_unary_on_contiguous(
+        d in dense(0..=4, 1..=5),
+        steps in 1..=3usize,
+        mut p in picker(1),
+    ) {
+        unary_on_views(&d, steps, &mut p)?;
+    }
+
+    #[test]
+
+    fn unary_on_views_equals_unary_on_contiguous_with_empty_arrays(
         d in dense(0..=4, 0..=5),
         steps in 1..=3usize,
-        mut p in picker(),
+        mut p in picker(0),
     ) {
-        let (x, m, log) = random_views(&d, steps, &mut p);
-        let c = x.contiguous();
-        prop_assert!(c.is_contiguous());
-        check(&c, &m, &(&log, "contiguous"))?;
-        for (name, op, f) in UNARY {
-            let got = op(&x);
-            check(&got, &Dense { shape: m.shape.clone(), data: op(&c).to_vec() }, &(&log, name, "vs contiguous"))?;
-            check(&got, &m.map(f), &(&log, name, "vs naive"))?;
-        }
+        unary_on_views(&d, steps, &mut p)?;
     }
 
     #[test]
     fn binary_on_views_equals_binary_on_contiguous(
+        d in dense(0..=4, 1..=5),
+        steps in 1..=3usize,
+        pool in pool(),
+        swap in any::<bool>(),
+        mut p in picker(1),
+    ) {
+        binary_on_views(&d, steps, &pool, swap, &mut p)?;
+    }
+
+    #[test]
+
+    fn binary_on_views_equals_binary_on_contiguous_with_empty_arrays(
         d in dense(0..=4, 0..=5),
         steps in 1..=3usize,
         pool in pool(),
         swap in any::<bool>(),
-        mut p in picker(),
+        mut p in picker(0),
     ) {
-        let (x, mx, log) = random_views(&d, steps, &mut p);
-        // The other operand: same shape, scrambled strides.
-        let my = Dense::fill(&mx.shape, &pool, 0);
-        let y = scrambled(&my, &mut p);
-        let ((a, ma), (b, mb)) = if swap { ((y, my), (x, mx)) } else { ((x, mx), (y, my)) };
-        let (ac, bc) = (a.contiguous(), b.contiguous());
-        for (name, op, f) in BINARY {
-            let got = op(&a, &b);
-            let want = op(&ac, &bc);
-            check(&got, &Dense { shape: want.shape().to_vec(), data: want.to_vec() }, &(&log, swap, name, "vs contiguous"))?;
-            check(&got, &ma.zip(&mb, f), &(&log, swap, name, "vs naive"))?;
-        }
+        binary_on_views(&d, steps, &pool, swap, &mut p)?;
     }
 
     #[test]
     fn binary_broadcasting_matches_naive(
+        full in shape(0..=4, 1..=4),
+        pool_a in pool(),
+        pool_b in pool(),
+        mut p in picker(1),
+    ) {
+        binary_broadcasting(&full, &pool_a, &pool_b, &mut p)?;
+    }
+
+    #[test]
+
+    fn binary_broadcasting_matches_naive_with_empty_arrays(
         full in shape(0..=4, 0..=4),
         pool_a in pool(),
         pool_b in pool(),
-        mut p in picker(),
+        mut p in picker(0),
     ) {
-        let (sa, sb) = (broadcastable_to(&full, &mut p), broadcastable_to(&full, &mut p));
-        let (ma, mb) = (Dense::fill(&sa, &pool_a, 0), Dense::fill(&sb, &pool_b, 0));
-        // Sometimes with scrambled strides as well as broadcasting.
-        let a = if p.coin() { scrambled(&ma, &mut p) } else { ma.array() };
-        let b = if p.coin() { scrambled(&mb, &mut p) } else { mb.array() };
+        binary_broadcasting(&full, &pool_a, &pool_b, &mut p)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(config(4))]
+
+    /// Large enough (over `PARALLEL_THRESHOLD` elements) that the elementwise kernels
+    /// split the strided walk across threads, with chunks starting mid-row.
+    #[test]
+    fn parallel_elementwise_on_views_matches_naive(
+        rows in 180..=230usize,
+        cols in 180..=230usize,
+        pool_a in values(997),
+        pool_b in values(991),
+        mut p in picker(1),
+    ) {
+        set_num_threads(2);
+        assert!(rows * cols > nabla_tensor::PARALLEL_THRESHOLD);
+        // A transposed view, narrowed by a few rows and columns.
+        let stored = Dense::fill(&[cols + 3, rows + 2], &pool_a, 0);
+        let (sr, sc) = (p.below(3), p.below(4));
+        let x = stored.array().t().narrow(0, sr, rows).narrow(1, sc, cols);
+        let mx = stored.permute(&[1, 0]).narrow(0, sr, rows).narrow(1, sc, cols);
+        check(&x.contiguous(), &mx, &"contiguous")?;
+        for (name, op, f) in UNARY {
+            check(&op(&x), &mx.map(f), &name)?;
+        }
+        // Against a scrambled operand of the same shape, and against a broadcast row.
+        let my = Dense::fill(&[rows, cols], &pool_b, 0);
+        let y = scrambled(&my, &mut p);
+        let row = Dense::fill(&[cols], &pool_b, 7);
         for (name, op, f) in BINARY {
-            check(&op(&a, &b), &ma.zip(&mb, f), &(name, &sa, &sb))?;
-            check(&op(&b, &a), &mb.zip(&ma, f), &(name, &sb, &sa))?;
+            check(&op(&x, &y), &mx.zip(&my, f), &(name, "scrambled"))?;
+            check(&op(&row.array(), &x), &row.zip(&mx, f), &(name, "broadcast row"))?;
         }
     }
 }
@@ -823,7 +1060,7 @@ fn naive_var(g: &[f64], correction: usize) -> f64 {
 
 /// Checks sum, mean, prod, amax, amin and var of `x` (values `m`) over the dims `dims`
 /// (`mask` marks them; all dims when `dims` is empty).
-fn check_reductions(x: &NdArray, m: &Dense, dims: &[isize], mask: &[bool], keepdim: bool) -> Result<(), TestCaseError> {
+fn check_reductions(x: &NdArray, m: &Dense, dims: &[isize], mask: &[bool], keepdim: bool) -> TestCaseResult {
     let (shape, gs) = groups(m, mask, keepdim);
     let what = |op: &str| format!("{op} over {dims:?} (keepdim {keepdim}) of {:?}", m.shape);
     let out = |f: &dyn Fn(&[f64]) -> f64| Dense { shape: shape.clone(), data: gs.iter().map(|g| f(g)).collect() };
@@ -832,10 +1069,14 @@ fn check_reductions(x: &NdArray, m: &Dense, dims: &[isize], mask: &[bool], keepd
 
     check_close(&x.sum(dims, keepdim), &out(&|g| g.iter().sum()), &abs_sum, &what("sum"))?;
     let mean_scale: Vec<f64> = abs_sum.iter().zip(&n).map(|(s, n)| s / n).collect();
-    check_close(&x.mean(dims, keepdim), &out(&|g| g.iter().sum::<f64>() / g.len() as f64), &mean_scale, &what("mean"))?;
+    let mean = out(&|g| g.iter().sum::<f64>() / g.len() as f64);
+    check_close(&x.mean(dims, keepdim), &mean, &mean_scale, &what("mean"))?;
     let prod = out(&|g| g.iter().product());
-    check_close(&x.prod(dims, keepdim), &prod, &prod.data.iter().map(|v| v.abs()).collect::<Vec<_>>(), &what("prod"))?;
-    if gs.iter().all(|g| !g.is_empty()) {
+    let prod_scale: Vec<f64> = prod.data.iter().map(|v| v.abs()).collect();
+    check_close(&x.prod(dims, keepdim), &prod, &prod_scale, &what("prod"))?;
+    // As in PyTorch, max/min over a zero-size dim is an error even when there are no groups.
+    let reduced: usize = m.shape.iter().zip(mask).filter(|(_, &r)| r).map(|(&d, _)| d).product();
+    if reduced > 0 {
         check(&x.amax(dims, keepdim), &out(&|g| g.iter().copied().fold(f64::NEG_INFINITY, f64::max)), &what("amax"))?;
         check(&x.amin(dims, keepdim), &out(&|g| g.iter().copied().fold(f64::INFINITY, f64::min)), &what("amin"))?;
     }
@@ -845,7 +1086,8 @@ fn check_reductions(x: &NdArray, m: &Dense, dims: &[isize], mask: &[bool], keepd
             .iter()
             .map(|g| g.iter().map(|x| x * x).sum::<f64>() / (g.len() as f64 - correction as f64).max(1.0))
             .collect();
-        check_close(&x.var(dims, correction, keepdim), &want, &scale, &what(&format!("var(correction={correction})")))?;
+        let got = x.var(dims, correction, keepdim);
+        check_close(&got, &want, &scale, &what(&format!("var(correction={correction})")))?;
     }
     Ok(())
 }
@@ -862,90 +1104,137 @@ fn random_dims(nd: usize, p: &mut Picker) -> (Vec<isize>, Vec<bool>) {
     (dims, mask)
 }
 
+fn reductions(d: &Dense, strided: bool, keepdim: bool, p: &mut Picker) -> TestCaseResult {
+    let x = if strided { scrambled(d, p) } else { d.array() };
+    let (dims, mask) = random_dims(d.ndim(), p);
+    check_reductions(&x, d, &dims, &mask, keepdim)?;
+    // And over every dim.
+    check_reductions(&x, d, &[], &vec![true; d.ndim()], keepdim)?;
+    let total = Dense { shape: vec![], data: vec![d.data.iter().sum()] };
+    check_close(&x.sum_all(), &total, &[d.data.iter().map(|v| v.abs()).sum()], &"sum_all")?;
+    Ok(())
+}
+
+fn reductions_of_views(d: &Dense, steps: usize, keepdim: bool, p: &mut Picker) -> TestCaseResult {
+    let (x, m, log) = random_views(d, steps, p);
+    let (dims, mask) = random_dims(m.ndim(), p);
+    check_reductions(&x, &m, &dims, &mask, keepdim).map_err(|e| TestCaseError::fail(format!("{log:?}: {e}")))
+}
+
+fn first_position(g: &[f64], v: f64) -> f64 {
+    g.iter().position(|&x| x == v).expect("the extreme is in the group") as f64
+}
+
+fn extremes_with_ties(d: &Dense, strided: bool, keepdim: bool, p: &mut Picker) -> TestCaseResult {
+    let x = if strided { scrambled(d, p) } else { d.array() };
+    let nd = d.ndim();
+    let (dims, mask) = random_dims(nd, p);
+    check_reductions(&x, d, &dims, &mask, keepdim)?;
+    // argmax/argmin (and max_dim) along one dim: the first extreme wins ties.
+    let dim = if nd == 0 { 0 } else { p.below(nd) };
+    if nd == 0 || d.shape[dim] > 0 {
+        let mut arg_mask = vec![false; nd];
+        if nd > 0 {
+            arg_mask[dim] = true;
+        }
+        let (shape, gs) = groups(d, &arg_mask, keepdim);
+        let maxes: Vec<f64> = gs.iter().map(|g| g.iter().copied().fold(f64::NEG_INFINITY, f64::max)).collect();
+        let mins: Vec<f64> = gs.iter().map(|g| g.iter().copied().fold(f64::INFINITY, f64::min)).collect();
+        let argmax = gs.iter().zip(&maxes).map(|(g, &v)| first_position(g, v)).collect();
+        let argmin = gs.iter().zip(&mins).map(|(g, &v)| first_position(g, v)).collect();
+        let argmax = Dense { shape: shape.clone(), data: argmax };
+        let argmin = Dense { shape: shape.clone(), data: argmin };
+        let sd = if nd == 0 { 0 } else { p.signed(dim, nd) };
+        let got = x.argmax(Some(sd), keepdim);
+        prop_assert_eq!(got.dtype(), DType::I64);
+        check(&got, &argmax, &("argmax", sd, keepdim))?;
+        check(&x.argmin(Some(sd), keepdim), &argmin, &("argmin", sd, keepdim))?;
+        if nd > 0 {
+            let (values, idx) = x.max_dim(sd, keepdim);
+            check(&idx, &argmax, &("max_dim indices", sd, keepdim))?;
+            check(&values, &Dense { shape: shape.clone(), data: maxes }, &("max_dim values", sd, keepdim))?;
+            let (values, idx) = x.min_dim(sd, keepdim);
+            check(&idx, &argmin, &("min_dim indices", sd, keepdim))?;
+            check(&values, &Dense { shape, data: mins }, &("min_dim values", sd, keepdim))?;
+        }
+    }
+    // Over the flattened array.
+    if !d.data.is_empty() {
+        let best = d.data.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let worst = d.data.iter().copied().fold(f64::INFINITY, f64::min);
+        let shape = if keepdim { vec![1; nd] } else { vec![] };
+        let argmax = Dense { shape: shape.clone(), data: vec![first_position(&d.data, best)] };
+        check(&x.argmax(None, keepdim), &argmax, &("argmax(None)", keepdim))?;
+        let argmin = Dense { shape, data: vec![first_position(&d.data, worst)] };
+        check(&x.argmin(None, keepdim), &argmin, &("argmin(None)", keepdim))?;
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(config(64))]
 
     #[test]
     fn reductions_match_naive(
+        d in dense(0..=4, 1..=5),
+        strided in any::<bool>(),
+        keepdim in any::<bool>(),
+        mut p in picker(1),
+    ) {
+        reductions(&d, strided, keepdim, &mut p)?;
+    }
+
+    #[test]
+
+    fn reductions_match_naive_with_empty_arrays(
         d in dense(0..=4, 0..=5),
         strided in any::<bool>(),
         keepdim in any::<bool>(),
-        mut p in picker(),
+        mut p in picker(0),
     ) {
-        let x = if strided { scrambled(&d, &mut p) } else { d.array() };
-        let (dims, mask) = random_dims(d.ndim(), &mut p);
-        check_reductions(&x, &d, &dims, &mask, keepdim)?;
-        // And over every dim.
-        check_reductions(&x, &d, &[], &vec![true; d.ndim()], keepdim)?;
-        let total = Dense { shape: vec![], data: vec![d.data.iter().sum()] };
-        check_close(&x.sum_all(), &total, &[d.data.iter().map(|v| v.abs()).sum()], &"sum_all")?;
+        reductions(&d, strided, keepdim, &mut p)?;
     }
 
     #[test]
     fn reductions_of_views_match_naive(
+        d in dense(0..=4, 1..=4),
+        steps in 1..=3usize,
+        keepdim in any::<bool>(),
+        mut p in picker(1),
+    ) {
+        reductions_of_views(&d, steps, keepdim, &mut p)?;
+    }
+
+    #[test]
+
+    fn reductions_of_views_match_naive_with_empty_arrays(
         d in dense(0..=4, 0..=4),
         steps in 1..=3usize,
         keepdim in any::<bool>(),
-        mut p in picker(),
+        mut p in picker(0),
     ) {
-        let (x, m, log) = random_views(&d, steps, &mut p);
-        let (dims, mask) = random_dims(m.ndim(), &mut p);
-        check_reductions(&x, &m, &dims, &mask, keepdim).map_err(|e| TestCaseError::fail(format!("{log:?}: {e}")))?;
+        reductions_of_views(&d, steps, keepdim, &mut p)?;
     }
 
     #[test]
     fn extremes_with_ties_match_naive(
+        d in dense_ints(0..=4, 1..=5),
+        strided in any::<bool>(),
+        keepdim in any::<bool>(),
+        mut p in picker(1),
+    ) {
+        extremes_with_ties(&d, strided, keepdim, &mut p)?;
+    }
+
+    #[test]
+
+    fn extremes_with_ties_match_naive_with_empty_arrays(
         d in dense_ints(0..=4, 0..=5),
         strided in any::<bool>(),
         keepdim in any::<bool>(),
-        mut p in picker(),
+        mut p in picker(0),
     ) {
-        let x = if strided { scrambled(&d, &mut p) } else { d.array() };
-        let nd = d.ndim();
-        let (dims, mask) = random_dims(nd, &mut p);
-        check_reductions(&x, &d, &dims, &mask, keepdim)?;
-        // argmax/argmin along one dim: the first extreme wins ties.
-        let dim = if nd == 0 { 0 } else { p.below(nd) };
-        if nd == 0 || d.shape[dim] > 0 {
-            let mut arg_mask = vec![false; nd];
-            if nd > 0 {
-                arg_mask[dim] = true;
-            }
-            let (shape, gs) = groups(&d, &arg_mask, keepdim);
-            let first = |g: &[f64], best: f64| g.iter().position(|&v| v == best).unwrap() as f64;
-            let argmax = Dense {
-                shape: shape.clone(),
-                data: gs.iter().map(|g| first(g, g.iter().copied().fold(f64::NEG_INFINITY, f64::max))).collect(),
-            };
-            let argmin = Dense {
-                shape,
-                data: gs.iter().map(|g| first(g, g.iter().copied().fold(f64::INFINITY, f64::min))).collect(),
-            };
-            let sd = if nd == 0 { 0 } else { p.signed(dim, nd) };
-            let got = x.argmax(Some(sd), keepdim);
-            prop_assert_eq!(got.dtype(), nabla_tensor::DType::I64);
-            check(&got, &argmax, &("argmax", sd, keepdim))?;
-            check(&x.argmin(Some(sd), keepdim), &argmin, &("argmin", sd, keepdim))?;
-            if nd > 0 {
-                let (values, idx) = x.max_dim(sd, keepdim);
-                check(&idx, &argmax, &("max_dim indices", sd, keepdim))?;
-                let (amax_shape, amax_groups) = groups(&d, &arg_mask, keepdim);
-                let amax = Dense {
-                    shape: amax_shape,
-                    data: amax_groups.iter().map(|g| g.iter().copied().fold(f64::NEG_INFINITY, f64::max)).collect(),
-                };
-                check(&values, &amax, &("max_dim values", sd, keepdim))?;
-            }
-        }
-        // Over the flattened array.
-        if !d.data.is_empty() {
-            let best = d.data.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let worst = d.data.iter().copied().fold(f64::INFINITY, f64::min);
-            let pos = |v: f64| d.data.iter().position(|&x| x == v).unwrap() as f64;
-            let shape = if keepdim { vec![1; nd] } else { vec![] };
-            check(&x.argmax(None, keepdim), &Dense { shape: shape.clone(), data: vec![pos(best)] }, &"argmax(None)")?;
-            check(&x.argmin(None, keepdim), &Dense { shape, data: vec![pos(worst)] }, &"argmin(None)")?;
-        }
+        extremes_with_ties(&d, strided, keepdim, &mut p)?;
     }
 }
 
@@ -958,7 +1247,7 @@ proptest! {
         rows in 180..=230usize,
         cols in 180..=230usize,
         pool in values(997),
-        mut p in picker(),
+        mut p in picker(1),
     ) {
         set_num_threads(2);
         let d = Dense::fill(&[rows, cols], &pool, 0);
@@ -999,11 +1288,8 @@ fn matrix(rows: usize, cols: usize, pool: &[f64], p: &mut Picker) -> (NdArray, D
             let (er, ec) = (p.below(3), p.below(3));
             let (sr, sc) = (p.below(er + 1), p.below(ec + 1));
             let big = Dense::fill(&[rows + er, cols + ec], pool, start);
-            (
-                big.array().narrow(0, sr, rows).narrow(1, sc, cols),
-                big.narrow(0, sr, rows).narrow(1, sc, cols),
-                "narrowed",
-            )
+            let x = big.array().narrow(0, sr, rows).narrow(1, sc, cols);
+            (x, big.narrow(0, sr, rows).narrow(1, sc, cols), "narrowed")
         }
         3 => {
             let (er, ec) = (p.below(3), p.below(3));
@@ -1054,7 +1340,7 @@ fn naive_matmul(a: &Dense, b: &Dense) -> (Dense, Vec<f64>) {
     (Dense { shape, data }, scale)
 }
 
-/// A 1-D model as a `[1, k]` or `[k, 1]` matrix and back.
+/// A 1-D model as a `[1, k]` or `[k, 1]` matrix.
 fn as_row(v: &Dense) -> Dense {
     Dense { shape: vec![1, v.data.len()], data: v.data.clone() }
 }
@@ -1068,6 +1354,33 @@ fn reshaped(d: Dense, shape: &[usize]) -> Dense {
     Dense { shape: shape.to_vec(), data: d.data }
 }
 
+fn batched_matmul(full: &[usize], (m, k, n): (usize, usize, usize), pool: &[f64], p: &mut Picker) -> TestCaseResult {
+    let (ba, bb) = (broadcastable_to(full, p), broadcastable_to(full, p));
+    // Operand a: its last two dims stored transposed or not; b: scrambled or not.
+    let (a, ma) = {
+        let mut s = ba.clone();
+        s.extend([m, k]);
+        let ma = Dense::fill(&s, pool, p.below(pool.len()));
+        let nd = s.len();
+        let a = if p.coin() {
+            let mut perm: Vec<usize> = (0..nd).collect();
+            perm.swap(nd - 2, nd - 1);
+            ma.permute(&perm).array().transpose(-1, -2)
+        } else {
+            ma.array()
+        };
+        (a, ma)
+    };
+    let (b, mb) = {
+        let mut s = bb.clone();
+        s.extend([k, n]);
+        let mb = Dense::fill(&s, pool, p.below(pool.len()));
+        (if p.coin() { scrambled(&mb, p) } else { mb.array() }, mb)
+    };
+    let (want, scale) = naive_matmul(&ma, &mb);
+    check_close(&a.matmul(&b), &want, &scale, &(&ba, &bb, m, k, n))
+}
+
 proptest! {
     #![proptest_config(config(64))]
 
@@ -1077,7 +1390,7 @@ proptest! {
         k in mat_dim(),
         n in mat_dim(),
         pool in pool(),
-        mut p in picker(),
+        mut p in picker(0),
     ) {
         let (a, ma, ka) = matrix(m, k, &pool, &mut p);
         let (b, mb, kb) = matrix(k, n, &pool, &mut p);
@@ -1107,37 +1420,23 @@ proptest! {
 
     #[test]
     fn batched_matmul_broadcasts_batch_dims(
-        full in shape(0..=3, 0..=3),
-        m in 0..=5usize,
-        k in 0..=5usize,
-        n in 0..=5usize,
+        full in shape(0..=3, 1..=3),
+        mkn in (1..=5usize, 1..=5usize, 1..=5usize),
         pool in pool(),
-        mut p in picker(),
+        mut p in picker(1),
     ) {
-        let (ba, bb) = (broadcastable_to(&full, &mut p), broadcastable_to(&full, &mut p));
-        // Operand a: its last two dims stored transposed or not; b: scrambled or not.
-        let (a, ma) = {
-            let mut s = ba.clone();
-            s.extend([m, k]);
-            let ma = Dense::fill(&s, &pool, p.below(pool.len()));
-            let nd = s.len() as isize;
-            let a = if p.coin() {
-                let mut perm: Vec<usize> = (0..s.len()).collect();
-                perm.swap(s.len() - 2, s.len() - 1);
-                ma.permute(&perm).array().transpose(nd - 1, nd - 2)
-            } else {
-                ma.array()
-            };
-            (a, ma)
-        };
-        let (b, mb) = {
-            let mut s = bb.clone();
-            s.extend([k, n]);
-            let mb = Dense::fill(&s, &pool, p.below(pool.len()));
-            (if p.coin() { scrambled(&mb, &mut p) } else { mb.array() }, mb)
-        };
-        let (want, scale) = naive_matmul(&ma, &mb);
-        check_close(&a.matmul(&b), &want, &scale, &(&ba, &bb, m, k, n))?;
+        batched_matmul(&full, mkn, &pool, &mut p)?;
+    }
+
+    #[test]
+
+    fn batched_matmul_broadcasts_batch_dims_with_empty_arrays(
+        full in shape(0..=3, 0..=3),
+        mkn in (0..=5usize, 0..=5usize, 0..=5usize),
+        pool in pool(),
+        mut p in picker(0),
+    ) {
+        batched_matmul(&full, mkn, &pool, &mut p)?;
     }
 }
 
@@ -1145,14 +1444,14 @@ proptest! {
     #![proptest_config(config(3))]
 
     /// Large enough (over `1 << 18` multiply-adds) that the product is split across
-    /// threads: one matrix split into blocks, or a batch of matrices in parallel.
+    /// threads: one matrix split into row or column blocks, or a batch of matrices.
     #[test]
     fn parallel_matmul_matches_naive(
         m in 60..=75usize,
         k in 125..=135usize,
         n in 60..=75usize,
         pool in values(997),
-        mut p in picker(),
+        mut p in picker(1),
     ) {
         set_num_threads(2);
         let (a, ma, ka) = matrix(m, k, &pool, &mut p);
@@ -1178,106 +1477,143 @@ proptest! {
 // 6. cat, gather, index_select
 // ---------------------------------------------------------------------------------------
 
+fn cat_then_narrow(base: &[usize], parts: usize, pool: &[f64], p: &mut Picker) -> TestCaseResult {
+    let nd = base.len();
+    let dim = p.below(nd);
+    let mut models = vec![];
+    let mut arrays = vec![];
+    for _ in 0..parts {
+        let mut s = base.to_vec();
+        s[dim] = p.size(4);
+        let m = Dense::fill(&s, pool, p.below(pool.len()));
+        arrays.push(if p.coin() { scrambled(&m, p) } else { m.array() });
+        models.push(m);
+    }
+    let sd = p.signed(dim, nd);
+    let c = NdArray::cat(&arrays, sd);
+    let sizes: Vec<usize> = models.iter().map(|m| m.shape[dim]).collect();
+    let mut shape = base.to_vec();
+    shape[dim] = sizes.iter().sum();
+    let want = Dense::build(&shape, |idx| {
+        let (mut part, mut i) = (0, idx[dim]);
+        while i >= sizes[part] {
+            i -= sizes[part];
+            part += 1;
+        }
+        let mut src = idx.to_vec();
+        src[dim] = i;
+        models[part].at(&src)
+    });
+    check(&c, &want, &("cat", &sizes, sd))?;
+    let mut start = 0;
+    for (i, m) in models.iter().enumerate() {
+        let part = c.narrow(sd, start, sizes[i]);
+        prop_assert!(part.shares_storage(&c));
+        check(&part, m, &("part", i, &sizes, sd))?;
+        start += sizes[i];
+    }
+    Ok(())
+}
+
+fn gather_case(d: &Dense, strided: bool, p: &mut Picker) -> TestCaseResult {
+    let nd = d.ndim();
+    let dim = p.below(nd);
+    let x = if strided { scrambled(d, p) } else { d.array() };
+    // The index may be smaller than the input in every dim but `dim`, larger in `dim`.
+    let mut ishape: Vec<usize> = (0..nd).map(|i| if i == dim { p.size(5) } else { p.size(d.shape[i]) }).collect();
+    if d.shape[dim] == 0 {
+        ishape[dim] = 0;
+    }
+    let index: Vec<i64> = (0..numel(&ishape)).map(|_| p.below(d.shape[dim]) as i64).collect();
+    let want = Dense::build(&ishape, |idx| {
+        let mut src = idx.to_vec();
+        src[dim] = index[linear(idx, &ishape)] as usize;
+        d.at(&src)
+    });
+    let sd = p.signed(dim, nd);
+    let got = x.gather(sd, &NdArray::from_vec(index.clone(), &ishape));
+    check(&got, &want, &("gather", sd, &ishape, &index))
+}
+
+fn index_select_case(d: &Dense, strided: bool, scalar_index: bool, p: &mut Picker) -> TestCaseResult {
+    let nd = d.ndim();
+    let dim = p.below(nd);
+    let x = if strided { scrambled(d, p) } else { d.array() };
+    let size = d.shape[dim];
+    let len = if size == 0 { 0 } else { p.size(6) };
+    let index: Vec<i64> = (0..len).map(|_| p.below(size) as i64).collect();
+    let sd = p.signed(dim, nd);
+    let mut shape = d.shape.clone();
+    shape[dim] = len;
+    let want = Dense::build(&shape, |idx| {
+        let mut src = idx.to_vec();
+        src[dim] = index[idx[dim]] as usize;
+        d.at(&src)
+    });
+    let got = x.index_select(sd, &NdArray::from_vec(index.clone(), &[len]));
+    check(&got, &want, &("index_select", sd, &index))?;
+    if scalar_index && size > 0 {
+        // A 0-d index selects one entry and keeps the dim (as size 1).
+        let i = p.below(size);
+        let got = x.index_select(sd, &NdArray::from_vec(vec![i as i64], &[]));
+        check(&got, &d.narrow(dim, i, 1), &("index_select with a 0-d index", sd, i))?;
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(config(64))]
 
     #[test]
     fn cat_then_narrow_returns_the_parts(
-        base in shape(1..=4, 0..=4),
+        base in shape(1..=4, 1..=4),
         parts in 1..=4usize,
         pool in pool(),
-        mut p in picker(),
+        mut p in picker(1),
     ) {
-        let nd = base.len();
-        let dim = p.below(nd);
-        let mut models = vec![];
-        let mut arrays = vec![];
-        for _ in 0..parts {
-            let mut s = base.clone();
-            s[dim] = p.below(5);
-            let m = Dense::fill(&s, &pool, p.below(pool.len()));
-            arrays.push(if p.coin() { scrambled(&m, &mut p) } else { m.array() });
-            models.push(m);
-        }
-        let sd = p.signed(dim, nd);
-        let c = NdArray::cat(&arrays, sd);
-        let sizes: Vec<usize> = models.iter().map(|m| m.shape[dim]).collect();
-        let mut shape = base.clone();
-        shape[dim] = sizes.iter().sum();
-        let want = Dense::build(&shape, |idx| {
-            let (mut part, mut i) = (0, idx[dim]);
-            while i >= sizes[part] {
-                i -= sizes[part];
-                part += 1;
-            }
-            let mut src = idx.to_vec();
-            src[dim] = i;
-            models[part].at(&src)
-        });
-        check(&c, &want, &("cat", &sizes, sd))?;
-        let mut start = 0;
-        for (i, m) in models.iter().enumerate() {
-            let part = c.narrow(sd, start, sizes[i]);
-            prop_assert!(part.shares_storage(&c));
-            check(&part, m, &("part", i, &sizes, sd))?;
-            start += sizes[i];
-        }
+        cat_then_narrow(&base, parts, &pool, &mut p)?;
     }
 
     #[test]
-    fn gather_matches_naive(
-        d in dense(1..=4, 0..=5),
-        strided in any::<bool>(),
-        mut p in picker(),
+
+    fn cat_then_narrow_returns_the_parts_with_empty_arrays(
+        base in shape(1..=4, 0..=4),
+        parts in 1..=4usize,
+        pool in pool(),
+        mut p in picker(0),
     ) {
-        let nd = d.ndim();
-        let dim = p.below(nd);
-        let x = if strided { scrambled(&d, &mut p) } else { d.array() };
-        // The index may be smaller than the input in every dim but `dim`.
-        let mut ishape: Vec<usize> = (0..nd).map(|i| if i == dim { p.below(5) } else { p.range(0, d.shape[i]) }).collect();
-        if d.shape[dim] == 0 {
-            ishape[dim] = 0;
-        }
-        let index: Vec<i64> = (0..numel(&ishape)).map(|_| p.below(d.shape[dim]) as i64).collect();
-        let index = Dense { shape: ishape.clone(), data: index.iter().map(|&i| i as f64).collect() };
-        let idx_arr = NdArray::from_vec(index.data.iter().map(|&i| i as i64).collect::<Vec<i64>>(), &ishape);
-        let want = Dense::build(&ishape, |idx| {
-            let mut src = idx.to_vec();
-            src[dim] = index.at(idx) as usize;
-            d.at(&src)
-        });
-        let sd = p.signed(dim, nd);
-        check(&x.gather(sd, &idx_arr), &want, &("gather", sd, &ishape, &index.data))?;
+        cat_then_narrow(&base, parts, &pool, &mut p)?;
+    }
+
+    #[test]
+    fn gather_matches_naive(d in dense(1..=4, 1..=5), strided in any::<bool>(), mut p in picker(1)) {
+        gather_case(&d, strided, &mut p)?;
+    }
+
+    #[test]
+
+    fn gather_matches_naive_with_empty_arrays(d in dense(1..=4, 0..=5), strided in any::<bool>(), mut p in picker(0)) {
+        gather_case(&d, strided, &mut p)?;
     }
 
     #[test]
     fn index_select_matches_naive(
+        d in dense(1..=4, 1..=5),
+        strided in any::<bool>(),
+        scalar_index in any::<bool>(),
+        mut p in picker(1),
+    ) {
+        index_select_case(&d, strided, scalar_index, &mut p)?;
+    }
+
+    #[test]
+
+    fn index_select_matches_naive_with_empty_arrays(
         d in dense(1..=4, 0..=5),
         strided in any::<bool>(),
         scalar_index in any::<bool>(),
-        mut p in picker(),
+        mut p in picker(0),
     ) {
-        let nd = d.ndim();
-        let dim = p.below(nd);
-        let x = if strided { scrambled(&d, &mut p) } else { d.array() };
-        let size = d.shape[dim];
-        let len = if size == 0 { 0 } else { p.below(7) };
-        let index: Vec<i64> = (0..len).map(|_| p.below(size) as i64).collect();
-        let sd = p.signed(dim, nd);
-        let mut shape = d.shape.clone();
-        shape[dim] = len;
-        let want = Dense::build(&shape, |idx| {
-            let mut src = idx.to_vec();
-            src[dim] = index[idx[dim]] as usize;
-            d.at(&src)
-        });
-        let got = x.index_select(sd, &NdArray::from_vec(index.clone(), &[len]));
-        check(&got, &want, &("index_select", sd, &index))?;
-        if scalar_index && size > 0 {
-            // A 0-d index selects one entry and keeps the dim (as size 1).
-            let i = p.below(size);
-            let got = x.index_select(sd, &NdArray::from_vec(vec![i as i64], &[]));
-            check(&got, &d.narrow(dim, i, 1), &("index_select with a 0-d index", sd, i))?;
-        }
+        index_select_case(&d, strided, scalar_index, &mut p)?;
     }
 }

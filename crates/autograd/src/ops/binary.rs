@@ -7,39 +7,45 @@ use nabla_tensor::{Binary, Compare, NdArray};
 use crate::graph::{record, Saved};
 use crate::tensor::Tensor;
 
+/// An input's shape and dtype, which its gradient must come back in.
+struct Like(Vec<usize>, nabla_tensor::DType);
+
+impl Like {
+    fn of(a: &NdArray) -> Like {
+        Like(a.shape().to_vec(), a.dtype())
+    }
+}
+
 impl Tensor {
     /// Applies a binary op with broadcasting and type promotion.
     #[track_caller]
     pub fn binary(&self, op: Binary, other: &Tensor) -> Tensor {
         let (a, b) = (self.data(), other.data());
         let out = a.binary(op, &b);
-        let (sa, sb) = (a.shape().to_vec(), b.shape().to_vec());
-        let (ta, tb) = (a.dtype(), b.dtype());
         // Gradients return in each input's own shape and dtype.
-        let back = move |g: NdArray, shape: &[usize], dtype| Some(g.sum_to(shape).cast(dtype));
+        let back = |g: NdArray, like: &Like| Some(g.sum_to(&like.0).cast(like.1));
+        let (a, b) = (&a, &b);
+        let likes = || (Like::of(a), Like::of(b));
         match op {
             Binary::Add => record("add", out, &[self, other], || {
+                let (la, lb) = likes();
                 move |g, n| {
-                    Ok(vec![
-                        n[0].then(|| back(g.clone(), &sa, ta)).flatten(),
-                        n[1].then(|| back(g.clone(), &sb, tb)).flatten(),
-                    ])
+                    Ok(vec![n[0].then(|| back(g.clone(), &la)).flatten(), n[1].then(|| back(g.clone(), &lb)).flatten()])
                 }
             }),
             Binary::Sub => record("sub", out, &[self, other], || {
+                let (la, lb) = likes();
                 move |g, n| {
-                    Ok(vec![
-                        n[0].then(|| back(g.clone(), &sa, ta)).flatten(),
-                        n[1].then(|| back(g.neg(), &sb, tb)).flatten(),
-                    ])
+                    Ok(vec![n[0].then(|| back(g.clone(), &la)).flatten(), n[1].then(|| back(g.neg(), &lb)).flatten()])
                 }
             }),
             Binary::Mul => {
                 let (x, y) = (Saved::new("mul", self), Saved::new("mul", other));
                 record("mul", out, &[self, other], || {
+                    let (la, lb) = likes();
                     move |g, n| {
-                        let ga = if n[0] { back(g.mul(y.get()?), &sa, ta) } else { None };
-                        let gb = if n[1] { back(g.mul(x.get()?), &sb, tb) } else { None };
+                        let ga = if n[0] { back(g.mul(y.get()?), &la) } else { None };
+                        let gb = if n[1] { back(g.mul(x.get()?), &lb) } else { None };
                         Ok(vec![ga, gb])
                     }
                 })
@@ -47,11 +53,12 @@ impl Tensor {
             Binary::Div => {
                 let (x, y) = (Saved::new("div", self), Saved::new("div", other));
                 record("div", out, &[self, other], || {
+                    let (la, lb) = likes();
                     move |g, n| {
                         let y = y.get()?;
-                        let ga = if n[0] { back(g.div(y), &sa, ta) } else { None };
+                        let ga = if n[0] { back(g.div(y), &la) } else { None };
                         // d(x/y)/dy = -x / y^2
-                        let gb = if n[1] { back(g.mul(x.get()?).div(&y.mul(y)).neg(), &sb, tb) } else { None };
+                        let gb = if n[1] { back(g.mul(x.get()?).div(&y.mul(y)).neg(), &lb) } else { None };
                         Ok(vec![ga, gb])
                     }
                 })
@@ -59,13 +66,14 @@ impl Tensor {
             Binary::Pow => {
                 let (x, y) = (Saved::new("pow", self), Saved::new("pow", other));
                 record("pow", out, &[self, other], || {
+                    let (la, lb) = likes();
                     move |g, n| {
                         let (x, y) = (x.get()?, y.get()?);
                         // d/dx x^y = y x^(y-1); d/dy x^y = x^y ln x (0 where x = 0, as PyTorch).
-                        let ga = if n[0] { back(g.mul(&y.mul(&x.pow(&y.sub_scalar(1.0)))), &sa, ta) } else { None };
+                        let ga = if n[0] { back(g.mul(&y.mul(&x.pow(&y.sub_scalar(1.0)))), &la) } else { None };
                         let gb = if n[1] {
                             let xy_lnx = x.pow(y).mul(&x.log());
-                            back(g.mul(&xy_lnx.masked_fill(&x.eq_scalar(0.0), 0.0)), &sb, tb)
+                            back(g.mul(&xy_lnx.masked_fill(&x.eq_scalar(0.0), 0.0)), &lb)
                         } else {
                             None
                         };
@@ -76,6 +84,7 @@ impl Tensor {
             Binary::Maximum | Binary::Minimum => {
                 let (x, y) = (Saved::new(op.name(), self), Saved::new(op.name(), other));
                 record(op.name(), out, &[self, other], || {
+                    let (la, lb) = likes();
                     move |g, n| {
                         let (x, y) = (x.get()?, y.get()?);
                         // Ties split the gradient evenly, as PyTorch does.
@@ -84,8 +93,8 @@ impl Tensor {
                             _ => (x.lt(y), x.eq(y)),
                         };
                         let wa = wins_a.cast(g.dtype()).add(&ties.cast(g.dtype()).mul_scalar(0.5));
-                        let ga = if n[0] { back(g.mul(&wa), &sa, ta) } else { None };
-                        let gb = if n[1] { back(g.mul(&wa.neg().add_scalar(1.0)), &sb, tb) } else { None };
+                        let ga = if n[0] { back(g.mul(&wa), &la) } else { None };
+                        let gb = if n[1] { back(g.mul(&wa.neg().add_scalar(1.0)), &lb) } else { None };
                         Ok(vec![ga, gb])
                     }
                 })
