@@ -199,15 +199,14 @@ impl NdArray {
     /// `value` where `mask` is nonzero, else `self` (`Tensor.masked_fill`).
     #[track_caller]
     pub fn masked_fill(&self, mask: &NdArray, value: f64) -> NdArray {
-        let out = NdArray::where_cond(mask, &NdArray::scalar(value, self.dtype()), self);
-        if out.shape() != self.shape() {
+        if crate::broadcast_shapes(mask.shape(), self.shape()).as_deref() != Some(self.shape()) {
             panic!(
                 "masked_fill: mask of shape {:?} cannot be broadcast to the input shape {:?}",
                 mask.shape(),
                 self.shape()
             );
         }
-        out
+        NdArray::where_cond(mask, &NdArray::scalar(value, self.dtype()), self)
     }
 }
 

@@ -161,12 +161,10 @@ impl NdArray {
     #[track_caller]
     pub fn matmul(&self, other: &NdArray) -> NdArray {
         let (a, b) = (self, other);
-        if a.ndim() == 0 || b.ndim() == 0 {
-            panic!("matmul: both arguments need at least 1 dimension, got shapes {:?} and {:?}", a.shape(), b.shape());
-        }
+        matmul_shape(a.shape(), b.shape());
         let a2 = if a.ndim() == 1 { a.unsqueeze(0) } else { a.clone() };
         let b2 = if b.ndim() == 1 { b.unsqueeze(1) } else { b.clone() };
-        let out = a2.matmul_nd(&b2, a.shape(), b.shape());
+        let out = a2.matmul_nd(&b2);
         match (a.ndim(), b.ndim()) {
             (1, 1) => out.reshape_exact(&[]),
             (1, _) => out.squeeze_dim(-2),
@@ -176,16 +174,12 @@ impl NdArray {
     }
 
     #[track_caller]
-    fn matmul_nd(&self, other: &NdArray, shape_a: &[usize], shape_b: &[usize]) -> NdArray {
+    fn matmul_nd(&self, other: &NdArray) -> NdArray {
         let (na, nb) = (self.ndim(), other.ndim());
         let (m, k) = (self.shape()[na - 2], self.shape()[na - 1]);
-        let (k2, n) = (other.shape()[nb - 2], other.shape()[nb - 1]);
-        if k != k2 {
-            panic!("matmul: shapes {shape_a:?} and {shape_b:?} cannot be multiplied (inner dims {k} and {k2} differ)");
-        }
-        let batch = broadcast_shapes(&self.shape()[..na - 2], &other.shape()[..nb - 2]).unwrap_or_else(|| {
-            panic!("matmul: batch dims of shapes {shape_a:?} and {shape_b:?} cannot be broadcast together")
-        });
+        let n = other.shape()[nb - 1];
+        let batch = broadcast_shapes(&self.shape()[..na - 2], &other.shape()[..nb - 2])
+            .expect("matmul_shape has checked the batch dims");
         let dtype = DType::promote(self.dtype(), other.dtype());
         let with_batch = |x: &NdArray, r: usize, c: usize| {
             let mut s = batch.clone();
@@ -211,6 +205,31 @@ impl NdArray {
         };
         NdArray::from_storage(storage, &out_shape)
     }
+}
+
+/// The shape of `matmul` of operands shaped `a` and `b`, panicking with both shapes
+/// (as the caller gave them) when they cannot be multiplied.
+#[track_caller]
+pub fn matmul_shape(a: &[usize], b: &[usize]) -> Vec<usize> {
+    if a.is_empty() || b.is_empty() {
+        panic!("matmul: both arguments need at least 1 dimension, got shapes {a:?} and {b:?}");
+    }
+    let k = a[a.len() - 1];
+    let k2 = if b.len() == 1 { b[0] } else { b[b.len() - 2] };
+    if k != k2 {
+        panic!("matmul: shapes {a:?} and {b:?} cannot be multiplied (inner dims {k} and {k2} differ)");
+    }
+    let batch_a = if a.len() > 2 { &a[..a.len() - 2] } else { &[] };
+    let batch_b = if b.len() > 2 { &b[..b.len() - 2] } else { &[] };
+    let mut out = broadcast_shapes(batch_a, batch_b)
+        .unwrap_or_else(|| panic!("matmul: batch dims of shapes {a:?} and {b:?} cannot be broadcast together"));
+    if a.len() > 1 {
+        out.push(a[a.len() - 2]);
+    }
+    if b.len() > 1 {
+        out.push(b[b.len() - 1]);
+    }
+    out
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -233,8 +233,9 @@ impl NdArray {
         self.arg_reduce("argmin", dim, keepdim, false)
     }
 
+    /// The index of the extreme along `dim`, with errors naming `op`.
     #[track_caller]
-    fn arg_reduce(&self, op: &str, dim: Option<isize>, keepdim: bool, want_max: bool) -> NdArray {
+    pub fn arg_reduce(&self, op: &str, dim: Option<isize>, keepdim: bool, want_max: bool) -> NdArray {
         let Some(dim) = dim else {
             let flat = self.reshape_exact(&[self.numel()]).arg_reduce(op, Some(0), false, want_max);
             return if keepdim { flat.reshape_exact(&vec![1; self.ndim()]) } else { flat };
@@ -253,7 +254,7 @@ impl NdArray {
     /// Maximum along `dim` with the index where it occurs (`torch.max(x, dim)`).
     #[track_caller]
     pub fn max_dim(&self, dim: isize, keepdim: bool) -> (NdArray, NdArray) {
-        let idx = self.argmax(Some(dim), true);
+        let idx = self.arg_reduce("max", Some(dim), true, true);
         let values = self.gather(dim, &idx);
         let d = normalize_dim("max", dim, self.ndim());
         if keepdim || self.ndim() == 0 {
@@ -266,7 +267,7 @@ impl NdArray {
     /// Minimum along `dim` with the index where it occurs (`torch.min(x, dim)`).
     #[track_caller]
     pub fn min_dim(&self, dim: isize, keepdim: bool) -> (NdArray, NdArray) {
-        let idx = self.argmin(Some(dim), true);
+        let idx = self.arg_reduce("min", Some(dim), true, false);
         let values = self.gather(dim, &idx);
         if keepdim || self.ndim() == 0 {
             (values, idx)
@@ -278,6 +279,7 @@ impl NdArray {
     /// `log(sum(exp(x)))` over `dims`, computed stably by shifting by the maximum.
     #[track_caller]
     pub fn logsumexp(&self, dims: &[isize], keepdim: bool) -> NdArray {
+        let mask = reduced_mask("logsumexp", dims, self.ndim());
         let x = self.cast(self.dtype().to_float());
         let m = x.amax(dims, true);
         // An all -inf (or +inf) group must not turn into NaN through inf - inf.
@@ -288,7 +290,7 @@ impl NdArray {
         if keepdim {
             out
         } else {
-            out.squeeze_dims(&reduced_mask("logsumexp", dims, self.ndim()))
+            out.squeeze_dims(&mask)
         }
     }
 
@@ -296,8 +298,13 @@ impl NdArray {
     /// (1 = unbiased, PyTorch's default; 0 = population).
     #[track_caller]
     pub fn var(&self, dims: &[isize], correction: usize, keepdim: bool) -> NdArray {
+        self.var_named("var", dims, correction, keepdim)
+    }
+
+    #[track_caller]
+    fn var_named(&self, op: &str, dims: &[isize], correction: usize, keepdim: bool) -> NdArray {
         let x = self.cast(self.dtype().to_float());
-        let mask = reduced_mask("var", dims, self.ndim());
+        let mask = reduced_mask(op, dims, self.ndim());
         let n: usize = self.shape().iter().zip(&mask).filter(|(_, &m)| m).map(|(&d, _)| d).product();
         let dev = x.sub(&x.mean(dims, true));
         let denom = n.saturating_sub(correction) as f64;
@@ -307,7 +314,7 @@ impl NdArray {
     /// Standard deviation: the square root of [`NdArray::var`].
     #[track_caller]
     pub fn std(&self, dims: &[isize], correction: usize, keepdim: bool) -> NdArray {
-        self.var(dims, correction, keepdim).sqrt()
+        self.var_named("std", dims, correction, keepdim).sqrt()
     }
 
     fn squeeze_dims(&self, mask: &[bool]) -> NdArray {

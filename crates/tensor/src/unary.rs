@@ -107,7 +107,7 @@ impl Unary {
     /// True when the derivative is best written from the output `y` (so backward saves
     /// the output instead of the input).
     pub fn derivative_uses_output(self) -> bool {
-        matches!(self, Unary::Exp | Unary::Sigmoid | Unary::Tanh | Unary::Sqrt | Unary::Expm1)
+        matches!(self, Unary::Exp | Unary::Sigmoid | Unary::Tanh | Unary::Sqrt | Unary::Expm1 | Unary::Recip)
     }
 
     /// True when the derivative is zero everywhere it exists.
@@ -198,7 +198,7 @@ impl Unary {
             Unary::Log1p => (T::one() + x).recip(),
             Unary::Expm1 => y + T::one(),
             Unary::Sqrt => c(0.5) / y,
-            Unary::Rsqrt => c(-0.5) * y / x,
+            Unary::Rsqrt => c(-0.5) * (x * x.sqrt()).recip(),
             Unary::Abs => {
                 if x > T::zero() {
                     T::one()

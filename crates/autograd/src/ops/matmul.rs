@@ -15,6 +15,8 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn matmul(&self, other: &Tensor) -> Tensor {
+        // Check here, so errors show the shapes the caller passed, not the 2-D forms.
+        nabla_tensor::matmul_shape(&self.shape(), &other.shape());
         match (self.dim(), other.dim()) {
             (1, 1) => self.unsqueeze(0).matmul_nd(&other.unsqueeze(1)).reshape(&[]),
             (1, _) => self.unsqueeze(0).matmul_nd(other).squeeze_dim(-2),

@@ -118,14 +118,14 @@ impl Tensor {
     /// returned index.
     #[track_caller]
     pub fn max_dim(&self, dim: isize, keepdim: bool) -> (Tensor, Tensor) {
-        let idx = self.data().argmax(Some(dim), true);
+        let idx = self.data().arg_reduce("max", Some(dim), true, true);
         self.take_along(dim, idx, keepdim)
     }
 
     /// Minimum along `dim` and its index (`torch.min(x, dim)`).
     #[track_caller]
     pub fn min_dim(&self, dim: isize, keepdim: bool) -> (Tensor, Tensor) {
-        let idx = self.data().argmin(Some(dim), true);
+        let idx = self.data().arg_reduce("min", Some(dim), true, false);
         self.take_along(dim, idx, keepdim)
     }
 
@@ -191,6 +191,10 @@ impl Tensor {
     /// Standard deviation over `dims` (`torch.std`).
     #[track_caller]
     pub fn std(&self, dims: &[isize], correction: usize, keepdim: bool) -> Tensor {
+        let ndim = self.dim();
+        for &d in dims {
+            normalize_dim("std", d, ndim);
+        }
         self.var(dims, correction, keepdim).sqrt()
     }
 }

@@ -9,6 +9,7 @@ impl Tensor {
     #[track_caller]
     pub fn softmax(&self, dim: isize) -> Tensor {
         let x = self.data();
+        nabla_tensor::normalize_dim("softmax", dim, x.ndim());
         let out = x.sub(&x.logsumexp(&[dim], true)).exp();
         record_with_output("softmax", out, &[self], |y| {
             move |g, _| {
@@ -24,6 +25,7 @@ impl Tensor {
     #[track_caller]
     pub fn log_softmax(&self, dim: isize) -> Tensor {
         let x = self.data();
+        nabla_tensor::normalize_dim("log_softmax", dim, x.ndim());
         let out = x.sub(&x.logsumexp(&[dim], true));
         record_with_output("log_softmax", out, &[self], |y| {
             move |g, _| {
