@@ -92,7 +92,23 @@ type PtrSet = HashSet<*const Node, BuildHasherDefault<PtrHasher>>;
 /// Runs every node reachable from `root` once, in decreasing `seq` (a reverse
 /// topological order), passing each its summed output gradient.
 fn run(root: &Arc<Node>, seed: NdArray, retain_graph: bool) -> Result<(), AutogradError> {
+    let nodes = reachable(root);
+    let result = sweep(&nodes, seed);
+    if !retain_graph {
+        // Free every saved tensor now, even after an error part-way.
+        for n in &nodes {
+            n.backward.lock().unwrap_or_else(|e| e.into_inner()).take();
+        }
+    }
+    result
+}
+
+/// The nodes reachable from `root`, in decreasing `seq`, so `root` comes first.
+fn reachable(root: &Arc<Node>) -> Vec<Arc<Node>> {
     let mut nodes = vec![root.clone()];
+    if !root.inputs.iter().any(|e| matches!(e, Edge::Node(_))) {
+        return nodes;
+    }
     let mut seen = PtrSet::default();
     seen.insert(key(root));
     let mut i = 0;
@@ -108,23 +124,17 @@ fn run(root: &Arc<Node>, seed: NdArray, retain_graph: bool) -> Result<(), Autogr
         i += 1;
     }
     nodes.sort_unstable_by_key(|n| std::cmp::Reverse(n.seq));
-
-    let mut grads = PtrMap::default();
-    grads.insert(key(root), seed);
-    let result = sweep(&nodes, &mut grads);
-    if !retain_graph {
-        // Free every saved tensor now, even after an error part-way.
-        for n in &nodes {
-            n.backward.lock().unwrap_or_else(|e| e.into_inner()).take();
-        }
-    }
-    result
+    nodes
 }
 
-fn sweep(nodes: &[Arc<Node>], grads: &mut PtrMap<NdArray>) -> Result<(), AutogradError> {
-    for node in nodes {
+fn sweep(nodes: &[Arc<Node>], seed: NdArray) -> Result<(), AutogradError> {
+    let position: PtrMap<usize> =
+        if nodes.len() > 1 { nodes.iter().enumerate().map(|(i, n)| (key(n), i)).collect() } else { PtrMap::default() };
+    let mut grads: Vec<Option<NdArray>> = vec![None; nodes.len()];
+    grads[0] = Some(seed);
+    for (i, node) in nodes.iter().enumerate() {
         // A node can be unreached when every path to it passed through a `None` grad.
-        let Some(g) = grads.remove(&key(node)) else { continue };
+        let Some(g) = grads[i].take() else { continue };
         let needs: SmallVec<[bool; 4]> = node.inputs.iter().map(|e| !matches!(e, Edge::None)).collect();
         let input_grads = {
             let f = node.backward.lock().unwrap_or_else(|e| e.into_inner());
@@ -137,16 +147,11 @@ fn sweep(nodes: &[Arc<Node>], grads: &mut PtrMap<NdArray>) -> Result<(), Autogra
                 (Edge::None, _) | (_, None) => {}
                 (Edge::Leaf(leaf), Some(ig)) => leaf.accumulate_grad(ig),
                 (Edge::Node(n), Some(ig)) => {
-                    let slot = grads.entry(key(n));
-                    match slot {
-                        std::collections::hash_map::Entry::Occupied(mut o) => {
-                            let sum = o.get().add(&ig);
-                            *o.get_mut() = sum;
-                        }
-                        std::collections::hash_map::Entry::Vacant(v) => {
-                            v.insert(ig);
-                        }
-                    }
+                    let slot = &mut grads[position[&key(n)]];
+                    *slot = Some(match slot.take() {
+                        Some(sum) => sum.add(&ig),
+                        None => ig,
+                    });
                 }
             }
         }

@@ -38,9 +38,10 @@ impl Inner {
     /// Adds `g` into this leaf's gradient (gradients accumulate, as in PyTorch).
     pub(crate) fn accumulate_grad(&self, g: NdArray) {
         let dtype = self.data.read().unwrap_or_else(|e| e.into_inner()).dtype();
-        let g = g.cast(dtype);
+        let g = if g.dtype() == dtype { g } else { g.cast(dtype) };
         let mut slot = self.grad.lock().unwrap_or_else(|e| e.into_inner());
         *slot = Some(match slot.take() {
+            None if g.is_contiguous() => g,
             None => g.contiguous(),
             Some(old) => old.add(&g),
         });

@@ -1,6 +1,8 @@
 //! Elementwise functions of two arrays, with PyTorch broadcasting and type promotion,
 //! their scalar forms, comparisons, and `where`.
 
+use std::borrow::Cow;
+
 use crate::array::NdArray;
 use crate::dtype::{DType, Element};
 use crate::kernels::{map2, map3};
@@ -126,9 +128,21 @@ impl<T: PartialOrd + Copy> Ord2 for T {}
 impl NdArray {
     /// Both operands cast to `dtype` and broadcast to their common shape.
     #[track_caller]
-    fn broadcast_pair(&self, other: &NdArray, op: &str, dtype: DType) -> (NdArray, NdArray) {
+    fn broadcast_pair<'a>(
+        &'a self,
+        other: &'a NdArray,
+        op: &str,
+        dtype: DType,
+    ) -> (Cow<'a, NdArray>, Cow<'a, NdArray>) {
+        if self.shape() == other.shape() && self.dtype() == dtype && other.dtype() == dtype {
+            // The common case in a training loop; skipping the copies matters for small ops.
+            return (Cow::Borrowed(self), Cow::Borrowed(other));
+        }
         let shape = broadcast_shape_for(op, self.shape(), other.shape());
-        (self.cast(dtype).broadcast_to_op(op, &shape), other.cast(dtype).broadcast_to_op(op, &shape))
+        (
+            Cow::Owned(self.cast(dtype).broadcast_to_op(op, &shape)),
+            Cow::Owned(other.cast(dtype).broadcast_to_op(op, &shape)),
+        )
     }
 
     /// Applies `op` elementwise with broadcasting and type promotion.

@@ -7,18 +7,27 @@ use std::ops::Range;
 
 use smallvec::{smallvec, SmallVec};
 
-/// Shape or stride lists. Nearly every tensor has at most 6 dims, so they live inline
-/// and cloning a layout (which every op does) allocates nothing.
-pub(crate) type Dims = SmallVec<[usize; 6]>;
+/// Shape or stride lists. Nearly every tensor has at most 4 dims (NCHW), so they live
+/// inline and cloning a layout (which every op does) allocates nothing. More inline
+/// room makes every `NdArray` move cost more; 4 measured best on the tiny-op bench.
+pub(crate) type Dims = SmallVec<[usize; 4]>;
 
 /// Shape, strides (in elements) and offset of a view into a flat buffer.
 ///
 /// A stride of 0 repeats an element: that is how `expand` broadcasts without copying.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Layout {
     shape: Dims,
     strides: Dims,
     offset: usize,
+}
+
+impl Clone for Layout {
+    fn clone(&self) -> Self {
+        // `from_slice` copies `Copy` elements in one go; the derived clone goes element
+        // by element through `extend`, which showed up in profiles of small ops.
+        Layout { shape: Dims::from_slice(&self.shape), strides: Dims::from_slice(&self.strides), offset: self.offset }
+    }
 }
 
 /// Row-major strides of a contiguous array of `shape`.
@@ -208,7 +217,7 @@ impl Layout {
         }
         // Group the old dims into chunks that are contiguous among themselves, then
         // split each chunk into the new dims whose product it covers.
-        let old: SmallVec<[(usize, usize); 6]> =
+        let old: SmallVec<[(usize, usize); 4]> =
             self.shape.iter().zip(&self.strides).filter(|(&d, _)| d != 1).map(|(&d, &s)| (d, s)).collect();
         let mut strides: Dims = smallvec![0; shape.len()];
         let mut oi = 0;
@@ -267,7 +276,7 @@ impl<const N: usize> Walk<N> {
     /// Prepares a walk over `shape`, viewing operand `k` through `layouts[k]` (whose
     /// shape must equal `shape`).
     pub fn new(shape: &[usize], layouts: [&Layout; N]) -> Self {
-        let mut dims: SmallVec<[(usize, [usize; N]); 6]> = SmallVec::new();
+        let mut dims: SmallVec<[(usize, [usize; N]); 4]> = SmallVec::new();
         for (i, &d) in shape.iter().enumerate() {
             if d == 1 {
                 continue;

@@ -23,7 +23,10 @@ impl Tensor {
         let (a, b) = (self.data(), other.data());
         let out = a.binary(op, &b);
         // Gradients return in each input's own shape and dtype.
-        let back = |g: NdArray, like: &Like| Some(g.sum_to(&like.0).cast(like.1));
+        let back = |g: NdArray, like: &Like| {
+            let g = if g.shape() == like.0.as_slice() { g } else { g.sum_to(&like.0) };
+            Some(if g.dtype() == like.1 { g } else { g.cast(like.1) })
+        };
         let (a, b) = (&a, &b);
         let likes = || (Like::of(a), Like::of(b));
         match op {
