@@ -28,6 +28,7 @@ mod kernels;
 mod layout;
 mod matmul;
 pub mod random;
+mod record;
 mod reduce;
 mod storage;
 mod threads;

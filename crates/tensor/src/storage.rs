@@ -4,7 +4,7 @@ use crate::dtype::DType;
 
 /// A flat buffer of one dtype. Arrays share it through an `Arc` and view it with a
 /// [`Layout`](crate::Layout); it is never resized after creation.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Storage {
     /// `f32` elements.
     F32(Vec<f32>),
