@@ -22,6 +22,7 @@
 //! graph frees its saved tensors when `backward` ends (or when its output is dropped).
 #![warn(missing_docs)]
 
+mod custom;
 mod engine;
 mod error;
 mod gradcheck;

@@ -146,3 +146,24 @@ fn tensor_is_send_and_sync() {
     check::<Tensor>();
     check::<NdArray>();
 }
+
+#[test]
+fn op_without_derivative_fails_at_backward() {
+    let w = leaf(&[1.0, 2.0], &[2]);
+    let y = Tensor::from_op_not_differentiable("argsort_values", w.data(), &[&w]);
+    let err = (&y * 2.0).sum().try_backward(None, false).unwrap_err();
+    assert_eq!(err, AutogradError::NotDifferentiable { op: "argsort_values" });
+    assert!(err.to_string().contains("'argsort_values' is not implemented"), "{err}");
+}
+
+#[test]
+fn custom_op_gradient_is_checked() {
+    let x = leaf(&[0.3, -1.2, 2.0], &[3]);
+    let cube = |t: &[Tensor]| {
+        let d = t[0].data();
+        Tensor::from_op("cube", d.pow_scalar(3.0), &[&t[0]], move |g, _| {
+            Ok(vec![Some(g.mul(&d.square().mul_scalar(3.0)))])
+        })
+    };
+    gradcheck(cube, &[x]).unwrap();
+}
