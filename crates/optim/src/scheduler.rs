@@ -115,7 +115,7 @@ impl LrScheduler for StepLR {
     fn step(&mut self, opt: &mut dyn Optimizer) {
         self.last_epoch += 1;
         let lr = opt.lr();
-        let lr = if self.last_epoch % self.step_size as u64 == 0 { lr * self.gamma } else { lr };
+        let lr = if self.last_epoch.is_multiple_of(self.step_size as u64) { lr * self.gamma } else { lr };
         opt.set_lr(lr);
         self.last_lr = lr;
     }

@@ -84,7 +84,7 @@ impl RandomStream {
         let u2 = self.uniform(2 * (i / 2) + 1);
         let r = (-2.0 * u1.ln()).sqrt();
         let theta = std::f64::consts::TAU * u2;
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             r * theta.cos()
         } else {
             r * theta.sin()

@@ -20,7 +20,7 @@ pub fn infer_shape(op: &'static str, numel: usize, shape: &[isize], from: &[usiz
     }
     let mut out: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
     match inferred {
-        Some(i) if known != 0 && numel % known == 0 => out[i] = numel / known,
+        Some(i) if known != 0 && numel.is_multiple_of(known) => out[i] = numel / known,
         None if known == numel => {}
         _ => return Err(bad(format!("shape {shape:?} is invalid for input of size {numel} (shape {from:?})"))),
     }

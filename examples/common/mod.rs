@@ -1,0 +1,78 @@
+//! What every training example shares: the command-line flags of DESIGN.md section 9,
+//! the data directory default, and a warning for unoptimised builds.
+
+use std::path::PathBuf;
+
+/// The flags every training example accepts (each example picks its defaults).
+#[derive(Clone, Debug)]
+pub struct Args {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub seed: u64,
+    pub threads: Option<usize>,
+    pub data: PathBuf,
+    pub limit: Option<usize>,
+    pub save: Option<PathBuf>,
+}
+
+impl Args {
+    /// Parses `std::env::args()` over the given defaults; `--help` prints the flags.
+    pub fn parse(name: &str, defaults: Args) -> Args {
+        let mut args = defaults;
+        let mut it = std::env::args().skip(1);
+        while let Some(flag) = it.next() {
+            if flag == "--help" || flag == "-h" {
+                println!(
+                    "{name} [--epochs N] [--batch-size N] [--lr F] [--seed N] [--threads N] [--data DIR] [--limit N] \
+                     [--save PATH]\n  defaults: {args:?}\n  --data defaults to $NABLA_DATA, then ./data"
+                );
+                std::process::exit(0);
+            }
+            let value = it.next().unwrap_or_else(|| fail(&format!("{flag} needs a value")));
+            let bad = |what: &str| -> ! { fail(&format!("{flag} expects {what}, got {value:?}")) };
+            match flag.as_str() {
+                "--epochs" => args.epochs = value.parse().unwrap_or_else(|_| bad("an integer")),
+                "--batch-size" => args.batch_size = value.parse().unwrap_or_else(|_| bad("an integer")),
+                "--lr" => args.lr = value.parse().unwrap_or_else(|_| bad("a number")),
+                "--seed" => args.seed = value.parse().unwrap_or_else(|_| bad("an integer")),
+                "--threads" => args.threads = Some(value.parse().unwrap_or_else(|_| bad("an integer"))),
+                "--data" => args.data = PathBuf::from(value),
+                "--limit" => args.limit = Some(value.parse().unwrap_or_else(|_| bad("an integer"))),
+                "--save" => args.save = Some(PathBuf::from(value)),
+                other => fail(&format!("unknown flag {other}; see --help")),
+            }
+        }
+        if let Some(t) = args.threads {
+            nabla::set_num_threads(t);
+        }
+        warn_if_unoptimised();
+        args
+    }
+}
+
+/// `$NABLA_DATA`, else `./data`.
+pub fn default_data_dir() -> PathBuf {
+    std::env::var_os("NABLA_DATA").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("data"))
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2);
+}
+
+/// Training without optimisations is 10-50x slower; say so once instead of letting a
+/// user think the framework is slow.
+fn warn_if_unoptimised() {
+    if cfg!(debug_assertions) {
+        eprintln!("warning: this is an unoptimised (debug) build; training will be slow. Use `cargo run --release`.");
+    }
+}
+
+/// The process's peak resident memory in MiB (Linux), for the closing report.
+pub fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
