@@ -16,7 +16,7 @@ use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use nabla_autograd::{gradcheck, set_num_threads, DType, Tensor};
-use nabla_tensor::PARALLEL_THRESHOLD;
+use nabla_tensor::{MATMUL_PARALLEL_MACS, PARALLEL_THRESHOLD};
 use Grad::{Check, Skip};
 use View::{Expand, Id, Narrow, Permute, T};
 
@@ -24,15 +24,11 @@ use View::{Expand, Id, Narrow, Permute, T};
 const RTOL: f64 = 1e-10;
 /// Gradcheck costs two forward passes per input element; keep its inputs this small.
 const MAX_GRADCHECK_NUMEL: usize = 32;
-/// Above this many multiply-adds matmul splits its work across threads (`PARALLEL_MACS`
-/// in `nabla-tensor`, which is private).
-const MATMUL_PARALLEL_MACS: usize = 1 << 18;
 
 // The large samples below must sit on the intended side of each threshold.
 const _: () = assert!(PARALLEL_THRESHOLD > 1 && 200 * 200 > PARALLEL_THRESHOLD && 40 * 50 * 20 > PARALLEL_THRESHOLD);
-const _: () = assert!(60 * 60 * 60 < MATMUL_PARALLEL_MACS && 70 * 70 * 70 > MATMUL_PARALLEL_MACS);
-const _: () = assert!(20 * 64 * 300 > MATMUL_PARALLEL_MACS && 4 * 40 * 40 * 50 > MATMUL_PARALLEL_MACS);
-const _: () = assert!(512 * 600 > MATMUL_PARALLEL_MACS && 300_000 > MATMUL_PARALLEL_MACS);
+const _: () = assert!(250 * 250 * 250 < MATMUL_PARALLEL_MACS && 260 * 260 * 260 > MATMUL_PARALLEL_MACS);
+const _: () = assert!(40 * 256 * 1700 > MATMUL_PARALLEL_MACS && 4 * 130 * 130 * 260 > MATMUL_PARALLEL_MACS);
 
 // ---------------------------------------------------------------------------------------
 // Deterministic inputs
@@ -637,10 +633,10 @@ fn matmul_2d_samples() -> Vec<Sample> {
         Sample::new("strided", Check, vec![arg(g, ANY, &[4, 3], T), arg(g, ANY, &[4, 7], Narrow(1, 1, 5))]),
         Sample::new("expanded", Check, vec![arg(g, ANY, &[3, 1], Expand(vec![3, 4])), arg(g, ANY, &[5, 4], T)]),
         Sample::new("1x1", Check, vec![arg(g, ANY, &[1, 1], Id), arg(g, ANY, &[1, 1], Id)]),
-        Sample::new("below parallel", Skip, vec![arg(g, ANY, &[60, 60], Id), arg(g, ANY, &[60, 60], Id)]),
-        Sample::new("parallel rows", Skip, vec![arg(g, ANY, &[70, 70], Id), arg(g, ANY, &[70, 70], Id)]),
-        Sample::new("parallel transposed", Skip, vec![arg(g, ANY, &[70, 70], T), arg(g, ANY, &[70, 70], T)]),
-        Sample::new("parallel columns", Skip, vec![arg(g, ANY, &[20, 64], Id), arg(g, ANY, &[64, 300], Id)]),
+        Sample::new("below parallel", Skip, vec![arg(g, ANY, &[250, 250], Id), arg(g, ANY, &[250, 250], Id)]),
+        Sample::new("parallel rows", Skip, vec![arg(g, ANY, &[260, 260], Id), arg(g, ANY, &[260, 260], Id)]),
+        Sample::new("parallel transposed", Skip, vec![arg(g, ANY, &[260, 260], T), arg(g, ANY, &[260, 260], T)]),
+        Sample::new("parallel columns", Skip, vec![arg(g, ANY, &[40, 256], Id), arg(g, ANY, &[256, 1700], Id)]),
     ]
 }
 
@@ -660,8 +656,8 @@ fn matmul_batched_samples() -> Vec<Sample> {
             Check,
             vec![arg(g, ANY, &[1, 3, 4], Expand(vec![2, 3, 4])), arg(g, ANY, &[4, 5], Id)],
         ),
-        Sample::new("parallel batches", Skip, vec![arg(g, ANY, &[4, 40, 40], Id), arg(g, ANY, &[4, 40, 50], Id)]),
-        Sample::new("parallel broadcast", Skip, vec![arg(g, ANY, &[4, 40, 40], Id), arg(g, ANY, &[40, 50], Id)]),
+        Sample::new("parallel batches", Skip, vec![arg(g, ANY, &[4, 130, 130], Id), arg(g, ANY, &[4, 130, 260], Id)]),
+        Sample::new("parallel broadcast", Skip, vec![arg(g, ANY, &[4, 130, 130], Id), arg(g, ANY, &[130, 260], Id)]),
     ]
 }
 
@@ -671,7 +667,7 @@ fn matmul_vec_mat_samples() -> Vec<Sample> {
         Sample::new("contiguous", Check, vec![arg(g, ANY, &[4], Id), arg(g, ANY, &[4, 5], Id)]),
         Sample::new("strided", Check, vec![arg(g, ANY, &[1], Expand(vec![4])), arg(g, ANY, &[5, 4], T)]),
         Sample::new("batched rhs", Check, vec![arg(g, ANY, &[4], Id), arg(g, ANY, &[2, 4, 3], Id)]),
-        Sample::new("parallel", Skip, vec![arg(g, ANY, &[512], Id), arg(g, ANY, &[512, 600], Id)]),
+        Sample::new("large", Skip, vec![arg(g, ANY, &[512], Id), arg(g, ANY, &[512, 600], Id)]),
     ]
 }
 
@@ -681,7 +677,7 @@ fn matmul_mat_vec_samples() -> Vec<Sample> {
         Sample::new("contiguous", Check, vec![arg(g, ANY, &[3, 4], Id), arg(g, ANY, &[4], Id)]),
         Sample::new("strided", Check, vec![arg(g, ANY, &[4, 3], T), arg(g, ANY, &[6], Narrow(0, 1, 4))]),
         Sample::new("batched lhs", Check, vec![arg(g, ANY, &[2, 3, 4], Id), arg(g, ANY, &[4], Id)]),
-        Sample::new("parallel", Skip, vec![arg(g, ANY, &[600, 512], Id), arg(g, ANY, &[512], Id)]),
+        Sample::new("large", Skip, vec![arg(g, ANY, &[600, 512], Id), arg(g, ANY, &[512], Id)]),
     ]
 }
 
@@ -690,7 +686,7 @@ fn matmul_dot_samples() -> Vec<Sample> {
     vec![
         Sample::new("contiguous", Check, vec![arg(g, ANY, &[4], Id), arg(g, ANY, &[4], Id)]),
         Sample::new("strided", Check, vec![arg(g, ANY, &[6], Narrow(0, 2, 4)), arg(g, ANY, &[1], Expand(vec![4]))]),
-        Sample::new("parallel", Skip, vec![arg(g, ANY, &[300_000], Id), arg(g, ANY, &[300_000], Id)]),
+        Sample::new("large", Skip, vec![arg(g, ANY, &[300_000], Id), arg(g, ANY, &[300_000], Id)]),
     ]
 }
 

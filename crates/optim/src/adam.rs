@@ -189,6 +189,18 @@ impl Rule for AdamConfig {
         let weight_decay = T::from_f64(self.weight_decay);
         let (one_minus_beta1, one_minus_beta2) = (T::from_f64(1.0 - beta1), T::from_f64(1.0 - beta2));
         let (beta2, eps) = (T::from_f64(beta2), T::from_f64(self.eps));
+        if self.weight_decay == 0.0 && max_exp_avg_sq.is_none() {
+            // The common case as a branch-free loop the compiler vectorises; the same
+            // operations in the same order as the general loop below, so bit-identical.
+            let state = exp_avg.iter_mut().zip(exp_avg_sq.iter_mut());
+            for ((p, &g), (m, v)) in param.iter_mut().zip(grad).zip(state) {
+                *m = lerp(*m, g, one_minus_beta1);
+                *v = *v * beta2 + one_minus_beta2 * g * g;
+                let denom = v.sqrt() / bias_correction2_sqrt + eps;
+                *p += neg_step_size * *m / denom;
+            }
+            return;
+        }
         for (i, p) in param.iter_mut().enumerate() {
             let mut g = grad[i];
             if self.weight_decay != 0.0 {

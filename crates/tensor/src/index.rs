@@ -13,6 +13,16 @@ fn copy_region<T: Element>(dst: &mut [T], dst_l: &Layout, src: &[T], src_l: &Lay
     let walk = Walk::new(dst_l.shape(), [dst_l, src_l]);
     let [sd, ss] = walk.inner_strides();
     walk.runs(0..dst_l.numel(), |[od, os], len| {
+        if sd == 1 && ss == 1 {
+            // Whole rows (an embedding lookup, a batch gather): slice ops vectorise.
+            let (dst, src) = (&mut dst[od..od + len], &src[os..os + len]);
+            if accumulate {
+                dst.iter_mut().zip(src).for_each(|(d, &v)| *d += v);
+            } else {
+                dst.copy_from_slice(src);
+            }
+            return;
+        }
         for i in 0..len {
             let v = src[os + i * ss];
             let d = &mut dst[od + i * sd];

@@ -40,7 +40,7 @@ pub use binary::{Binary, Compare};
 pub use dtype::{DType, Element, FloatElement};
 pub use error::TensorError;
 pub use layout::{broadcast_shapes, contiguous_strides, normalize_dim, Layout};
-pub use matmul::matmul_shape;
+pub use matmul::{matmul_shape, MATMUL_PARALLEL_MACS};
 pub use random::{manual_seed, rng_state, set_rng_state, RngState};
 pub use reduce::{count_nonzero, Reduce};
 pub use storage::Storage;

@@ -1443,17 +1443,18 @@ proptest! {
 proptest! {
     #![proptest_config(config(3))]
 
-    /// Large enough (over `1 << 18` multiply-adds) that the product is split across
-    /// threads: one matrix split into row or column blocks, or a batch of matrices.
+    /// Large enough (over `MATMUL_PARALLEL_MACS` multiply-adds) that the product is split
+    /// across threads: one matrix split into row or column blocks, or a batch of matrices.
     #[test]
     fn parallel_matmul_matches_naive(
-        m in 60..=75usize,
-        k in 125..=135usize,
-        n in 60..=75usize,
+        m in 258..=264usize,
+        k in 256..=260usize,
+        n in 258..=264usize,
         pool in values(997),
         mut p in picker(1),
     ) {
         set_num_threads(2);
+        prop_assert!(m * k * n > nabla_tensor::MATMUL_PARALLEL_MACS);
         let (a, ma, ka) = matrix(m, k, &pool, &mut p);
         let (b, mb, kb) = matrix(k, n, &pool, &mut p);
         let (want, scale) = naive_matmul(&ma, &mb);
