@@ -10,7 +10,7 @@
 //! divided by its size). With `--save PATH` the best model (by accuracy) is saved.
 
 #[path = "common/mod.rs"]
-mod common;
+pub mod common;
 
 use std::time::Instant;
 
@@ -55,6 +55,16 @@ fn evaluate(model: &Net, loader: &data::DataLoader<data::Mnist>) -> (f64, usize)
     (loss / loader.dataset().len() as f64, correct)
 }
 
+/// One epoch's evaluation, as printed.
+pub struct EpochReport {
+    /// The tutorial's validation loss.
+    pub val_loss: f64,
+    /// Correct test predictions.
+    pub correct: usize,
+    /// Test set size.
+    pub total: usize,
+}
+
 fn main() -> Result<(), nabla::Error> {
     let defaults = common::Args {
         epochs: 5,
@@ -66,9 +76,16 @@ fn main() -> Result<(), nabla::Error> {
         limit: None,
         save: None,
     };
-    let args = common::Args::parse("mnist_mlp", defaults);
-    manual_seed(args.seed);
+    run(&common::Args::parse("mnist_mlp", defaults))?;
+    if let Some(mib) = common::peak_memory_mib() {
+        println!("peak memory: {mib:.0} MiB");
+    }
+    Ok(())
+}
 
+/// Trains and evaluates as the flags say, printing one line per epoch.
+pub fn run(args: &common::Args) -> Result<Vec<EpochReport>, nabla::Error> {
+    manual_seed(args.seed);
     let mut train = data::Mnist::train(&args.data)?.normalize(0.1307, 0.3081);
     if let Some(n) = args.limit {
         train = train.take(n);
@@ -79,7 +96,7 @@ fn main() -> Result<(), nabla::Error> {
 
     let model = Net::new();
     let mut opt = optim::Adam::new(model.parameters(), args.lr);
-    let mut best = 0;
+    let mut reports: Vec<EpochReport> = Vec::new();
     for epoch in 0..args.epochs {
         let start = Instant::now();
         model.train();
@@ -91,20 +108,18 @@ fn main() -> Result<(), nabla::Error> {
         }
         let seconds = start.elapsed().as_secs_f64();
         let (val_loss, correct) = evaluate(&model, &test_loader);
-        let n = test_loader.dataset().len();
+        let total = test_loader.dataset().len();
         println!(
-            "Epoch {epoch}, Validation loss: {val_loss:.4}, Accuracy: {correct}/{n} ({:.0}%), time: {seconds:.2}s",
-            100.0 * correct as f64 / n as f64
+            "Epoch {epoch}, Validation loss: {val_loss:.4}, Accuracy: {correct}/{total} ({:.0}%), time: {seconds:.2}s",
+            100.0 * correct as f64 / total as f64
         );
+        let best = reports.iter().map(|r| r.correct).max().unwrap_or(0);
         if correct > best {
-            best = correct;
             if let Some(path) = &args.save {
                 model.save(path)?;
             }
         }
+        reports.push(EpochReport { val_loss, correct, total });
     }
-    if let Some(mib) = common::peak_memory_mib() {
-        println!("peak memory: {mib:.0} MiB");
-    }
-    Ok(())
+    Ok(reports)
 }

@@ -7,7 +7,7 @@
 //! ```
 
 #[path = "common/mod.rs"]
-mod common;
+pub mod common;
 
 use std::time::Instant;
 
@@ -40,9 +40,16 @@ fn main() -> Result<(), nabla::Error> {
         limit: None,
         save: None,
     };
-    let args = common::Args::parse("quickstart", defaults);
-    manual_seed(args.seed);
+    run(&common::Args::parse("quickstart", defaults))?;
+    if let Some(mib) = common::peak_memory_mib() {
+        println!("peak memory: {mib:.0} MiB");
+    }
+    Ok(())
+}
 
+/// Trains, saves, reloads and predicts; returns the reloaded model's test accuracy.
+pub fn run(args: &common::Args) -> Result<f64, nabla::Error> {
+    manual_seed(args.seed);
     let (train, test) = (data::Digits::train(), data::Digits::test());
     println!("digits: {} training and {} test images of 8x8", train.len(), test.len());
     let loader = data::DataLoader::new(train).batch_size(args.batch_size).shuffle(true);
@@ -86,8 +93,5 @@ fn main() -> Result<(), nabla::Error> {
     println!("actual:    {:?}", test.labels().narrow(0, 0, 8).to_vec::<i64>());
     let (correct, n) = accuracy(&restored, &test);
     println!("reloaded model test accuracy: {correct}/{n} ({:.1}%)", 100.0 * correct as f64 / n as f64);
-    if let Some(mib) = common::peak_memory_mib() {
-        println!("peak memory: {mib:.0} MiB");
-    }
-    Ok(())
+    Ok(correct as f64 / n as f64)
 }
