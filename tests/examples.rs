@@ -1,6 +1,9 @@
 //! The examples, run as tests through their own `run` functions (the files are included
 //! as modules, so the tests exercise exactly the code users read).
 
+// Each example file declares its own `common` module, as a standalone example must.
+#![allow(clippy::duplicate_mod)]
+
 #[path = "../examples/quickstart.rs"]
 #[allow(dead_code)]
 mod quickstart;
