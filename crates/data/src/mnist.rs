@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use nabla_autograd::Tensor;
 use nabla_tensor::NdArray;
@@ -11,7 +12,6 @@ use crate::dataset::Dataset;
 use crate::download::{fetch_verified, sha256_of_gunzipped};
 use crate::error::DataError;
 use crate::idx::read_idx;
-use crate::tensor_dataset::TensorDataset;
 
 /// The four files and the SHA-256 of each, uncompressed (from the data folder's README).
 const FILES: [(&str, &str); 4] = [
@@ -28,9 +28,10 @@ const SIDE: usize = 28;
 /// images, each sample an `f32` image `[1, 28, 28]` scaled to `[0, 1]` (torchvision's
 /// `ToTensor`) and a 0-d `i64` label `0..=9`.
 ///
-/// The whole split is decoded once into one array (188 MB of `f32` for the training
-/// set), so a batch is a single `index_select` and an epoch of batches costs
-/// milliseconds. The files are the original IDX files, plain or `.gz`, looked up in
+/// The split is kept as its raw bytes (47 MB for the training set, a quarter of the
+/// `f32` images) and a batch is converted through a 256-entry table of the byte values'
+/// scaled (and normalised) `f32`s, so an epoch of batches costs milliseconds and the
+/// result is identical to converting everything up front. The files are the original IDX files, plain or `.gz`, looked up in
 /// `<root>/mnist/`, then `<root>/MNIST/raw/` (torchvision's layout), then `<root>/`.
 ///
 /// ```no_run
@@ -45,9 +46,14 @@ const SIDE: usize = 28;
 /// }
 /// # Ok::<(), nabla_data::DataError>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Mnist {
-    data: TensorDataset,
+    /// `len * 784` pixel bytes, shared by clones and `take`.
+    pixels: Arc<[u8]>,
+    labels: Arc<[u8]>,
+    len: usize,
+    /// The `f32` value of each pixel byte: `p / 255`, then any normalisation.
+    table: Arc<[f32; 256]>,
 }
 
 impl Mnist {
@@ -121,18 +127,19 @@ impl Mnist {
     #[track_caller]
     pub fn normalize(self, mean: f32, std: f32) -> Self {
         assert!(std > 0.0, "Mnist::normalize: std must be positive, got {std}");
-        Mnist { data: self.data.map_inputs_f32(|v| (v - mean) / std) }
+        let table = Arc::new(self.table.map(|v| (v - mean) / std));
+        Mnist { table, ..self }
     }
 
     /// The first `n` samples (all if `n` is larger), e.g. for a quick run; a view, no copy.
     pub fn take(self, n: usize) -> Self {
-        Mnist { data: self.data.take(n) }
+        Mnist { len: self.len.min(n), ..self }
     }
 
     /// The number of samples (also [`Dataset::len`]; inherent so that it works without
     /// importing the trait, as in `loader.dataset().len()`).
     pub fn len(&self) -> usize {
-        self.data.len()
+        self.len
     }
 
     /// True if there are no samples.
@@ -142,12 +149,26 @@ impl Mnist {
 
     /// All images, `f32 [len, 1, 28, 28]`.
     pub fn images(&self) -> Tensor {
-        self.data.inputs()
+        self.get_batch(&(0..self.len).collect::<Vec<_>>()).0
     }
 
     /// All labels, `i64 [len]`.
     pub fn labels(&self) -> Tensor {
-        self.data.targets()
+        Tensor::from_vec(self.labels[..self.len].iter().map(|&l| i64::from(l)).collect(), &[self.len])
+    }
+
+    /// Images `indices` as `f32 [n, 1, 28, 28]` and their labels as `i64 [n]`.
+    #[track_caller]
+    fn batch(&self, indices: &[usize]) -> (NdArray, NdArray) {
+        const PIXELS: usize = SIDE * SIDE;
+        let mut images = Vec::with_capacity(indices.len() * PIXELS);
+        let mut labels = Vec::with_capacity(indices.len());
+        for &i in indices {
+            assert!(i < self.len, "Mnist: index {i} is out of range for {} samples", self.len);
+            images.extend(self.pixels[i * PIXELS..(i + 1) * PIXELS].iter().map(|&p| self.table[usize::from(p)]));
+            labels.push(i64::from(self.labels[i]));
+        }
+        (NdArray::from_vec(images, &[indices.len(), 1, SIDE, SIDE]), NdArray::from_vec(labels, &[indices.len()]))
     }
 
     fn load(root: &Path, split: &str) -> Result<Self, DataError> {
@@ -166,13 +187,15 @@ impl Mnist {
         if let Some((index, &label)) = labels.data.iter().enumerate().find(|(_, &l)| l > 9) {
             return Err(DataError::BadLabel { path: labels_path, index, label });
         }
-        let pixels: Vec<f32> = images.data.iter().map(|&p| f32::from(p) / 255.0).collect();
-        let targets: Vec<i64> = labels.data.iter().map(|&l| i64::from(l)).collect();
-        let data = TensorDataset::from_arrays(
-            NdArray::from_vec(pixels, &[n, 1, SIDE, SIDE]),
-            NdArray::from_vec(targets, &[n]),
-        );
-        Ok(Mnist { data })
+        let table = Arc::new(std::array::from_fn(|p| p as f32 / 255.0));
+        Ok(Mnist { pixels: images.data.into(), labels: labels.data.into(), len: n, table })
+    }
+}
+
+/// The sample count only: the pixels are tens of megabytes.
+impl std::fmt::Debug for Mnist {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mnist").field("len", &self.len).finish_non_exhaustive()
     }
 }
 
@@ -193,10 +216,12 @@ impl Dataset for Mnist {
     }
 
     fn get(&self, index: usize) -> (Tensor, Tensor) {
-        self.data.get(index)
+        let (x, y) = self.batch(&[index]);
+        (Tensor::new(x.reshape(&[1, SIDE as isize, SIDE as isize])), Tensor::new(y.reshape(&[])))
     }
 
     fn get_batch(&self, indices: &[usize]) -> (Tensor, Tensor) {
-        self.data.get_batch(indices)
+        let (x, y) = self.batch(indices);
+        (Tensor::new(x), Tensor::new(y))
     }
 }

@@ -79,14 +79,6 @@ impl TensorDataset {
         let n = n.min(self.len());
         TensorDataset { inputs: self.inputs.narrow(0, 0, n), targets: self.targets.narrow(0, 0, n) }
     }
-
-    /// Applies `f` to every input value in place (used to normalise images once at load).
-    pub(crate) fn map_inputs_f32(mut self, f: impl Fn(f32) -> f32) -> Self {
-        for v in self.inputs.data_mut::<f32>() {
-            *v = f(*v);
-        }
-        self
-    }
 }
 
 /// Shapes and dtypes only: the values can be hundreds of megabytes.
