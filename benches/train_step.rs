@@ -5,31 +5,12 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use nabla::prelude::*;
 
-#[derive(Module)]
-struct Net {
-    fc1: nn::Linear,
-    fc2: nn::Linear,
-    fc3: nn::Linear,
-    dropout: nn::Dropout,
-}
+// The exact network of the example (and of the tutorial), not a copy of it.
+#[path = "../examples/mnist_mlp.rs"]
+#[allow(dead_code)]
+mod mnist_mlp;
 
-impl Net {
-    fn new() -> Self {
-        Net {
-            fc1: nn::Linear::new(784, 256),
-            fc2: nn::Linear::new(256, 128),
-            fc3: nn::Linear::new(128, 10),
-            dropout: nn::Dropout::new(0.2),
-        }
-    }
-
-    fn forward(&self, x: &Tensor) -> Tensor {
-        let x = x.view(&[-1, 784]);
-        let x = self.dropout.forward(&self.fc1.forward(&x).relu());
-        let x = self.dropout.forward(&self.fc2.forward(&x).relu());
-        self.fc3.forward(&x).log_softmax(1)
-    }
-}
+use mnist_mlp::Net;
 
 fn bench(c: &mut Criterion) {
     manual_seed(0);

@@ -16,8 +16,9 @@ use std::time::Instant;
 
 use nabla::prelude::*;
 
+/// The tutorial's network.
 #[derive(Module)]
-struct Net {
+pub struct Net {
     fc1: nn::Linear,
     fc2: nn::Linear,
     fc3: nn::Linear,
@@ -25,7 +26,8 @@ struct Net {
 }
 
 impl Net {
-    fn new() -> Self {
+    /// 784-256-128-10 with torch's default initialisation.
+    pub fn new() -> Self {
         Net {
             fc1: nn::Linear::new(784, 256),
             fc2: nn::Linear::new(256, 128),
@@ -34,11 +36,18 @@ impl Net {
         }
     }
 
-    fn forward(&self, x: &Tensor) -> Tensor {
+    /// Log-probabilities `[N, 10]` of images `[N, 1, 28, 28]` (or `[N, 784]`).
+    pub fn forward(&self, x: &Tensor) -> Tensor {
         let x = x.view(&[-1, 784]);
         let x = self.dropout.forward(&self.fc1.forward(&x).relu());
         let x = self.dropout.forward(&self.fc2.forward(&x).relu());
         self.fc3.forward(&x).log_softmax(1)
+    }
+}
+
+impl Default for Net {
+    fn default() -> Self {
+        Net::new()
     }
 }
 
@@ -66,17 +75,7 @@ pub struct EpochReport {
 }
 
 fn main() -> Result<(), nabla::Error> {
-    let defaults = common::Args {
-        epochs: 5,
-        batch_size: 64,
-        lr: 1e-3,
-        seed: 0,
-        threads: None,
-        data: common::default_data_dir(),
-        limit: None,
-        save: None,
-    };
-    run(&common::Args::parse("mnist_mlp", defaults))?;
+    run(&common::Args::parse("mnist_mlp", common::Args::defaults(5, 64, 1e-3)))?;
     if let Some(mib) = common::peak_memory_mib() {
         println!("peak memory: {mib:.0} MiB");
     }

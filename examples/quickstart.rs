@@ -30,17 +30,7 @@ fn accuracy(model: &nn::Sequential, set: &data::Digits) -> (usize, usize) {
 }
 
 fn main() -> Result<(), nabla::Error> {
-    let defaults = common::Args {
-        epochs: 30,
-        batch_size: 32,
-        lr: 1e-3,
-        seed: 0,
-        threads: None,
-        data: common::default_data_dir(),
-        limit: None,
-        save: None,
-    };
-    run(&common::Args::parse("quickstart", defaults))?;
+    run(&common::Args::parse("quickstart", common::Args::defaults(30, 32, 1e-3)))?;
     if let Some(mib) = common::peak_memory_mib() {
         println!("peak memory: {mib:.0} MiB");
     }

@@ -17,6 +17,11 @@ pub struct Args {
 }
 
 impl Args {
+    /// An example's defaults: seed 0, all threads, `default_data_dir()`, no limit, no save.
+    pub fn defaults(epochs: usize, batch_size: usize, lr: f64) -> Args {
+        Args { epochs, batch_size, lr, seed: 0, threads: None, data: default_data_dir(), limit: None, save: None }
+    }
+
     /// Parses `std::env::args()` over the given defaults; `--help` prints the flags.
     pub fn parse(name: &str, defaults: Args) -> Args {
         let mut args = defaults;
