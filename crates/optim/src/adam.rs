@@ -192,12 +192,27 @@ impl Rule for AdamConfig {
         if self.weight_decay == 0.0 && max_exp_avg_sq.is_none() {
             // The common case as a branch-free loop the compiler vectorises; the same
             // operations in the same order as the general loop below, so bit-identical.
-            let state = exp_avg.iter_mut().zip(exp_avg_sq.iter_mut());
-            for ((p, &g), (m, v)) in param.iter_mut().zip(grad).zip(state) {
-                *m = lerp(*m, g, one_minus_beta1);
-                *v = *v * beta2 + one_minus_beta2 * g * g;
-                let denom = v.sqrt() / bias_correction2_sqrt + eps;
-                *p += neg_step_size * *m / denom;
+            // `lerp` picks its formula by the weight, a loop constant: choose it once, so
+            // each loop body is branch-free; indexing over slices cut to one length lets
+            // the compiler drop bounds checks and vectorise.
+            let n = param.len();
+            let (grad, m, v) = (&grad[..n], &mut exp_avg[..n], &mut exp_avg_sq[..n]);
+            let w = one_minus_beta1;
+            macro_rules! adam_loop {
+                ($lerp:expr) => {
+                    for i in 0..n {
+                        let g = grad[i];
+                        m[i] = $lerp(m[i], g);
+                        v[i] = v[i] * beta2 + one_minus_beta2 * g * g;
+                        let denom = v[i].sqrt() / bias_correction2_sqrt + eps;
+                        param[i] += neg_step_size * m[i] / denom;
+                    }
+                };
+            }
+            if w.abs() < T::from_f64(0.5) {
+                adam_loop!(|m: T, g: T| m + w * (g - m));
+            } else {
+                adam_loop!(|m: T, g: T| g - (g - m) * (T::one() - w));
             }
             return;
         }
