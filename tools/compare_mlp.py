@@ -46,25 +46,11 @@ def mnist(root, split):
 def torch_side(args):
     """Runs inside a child process so its peak memory is measured on its own."""
     import torch
-    import torch.nn as nn
     import torch.nn.functional as F
+    from torch_net import Net
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc1 = nn.Linear(784, 256)
-            self.fc2 = nn.Linear(256, 128)
-            self.fc3 = nn.Linear(128, 10)
-            self.dropout = nn.Dropout(0.2)
-
-        def forward(self, x):
-            x = x.view(-1, 784)
-            x = self.dropout(F.relu(self.fc1(x)))
-            x = self.dropout(F.relu(self.fc2(x)))
-            return F.log_softmax(self.fc3(x), dim=1)
 
     xtr, ytr = mnist(args.data, "train")
     xte, yte = mnist(args.data, "test")
