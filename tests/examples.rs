@@ -38,9 +38,10 @@ fn mnist_mlp_reaches_96_5_percent_in_two_epochs() {
     let last = reports.last().expect("two epochs ran");
     assert_eq!(last.total, 10_000);
     let accuracy = last.correct as f64 / last.total as f64;
-    // Issue #3 asks for 97.0%. Seed 0 gives 96.62% (seeds 1 and 2: 96.52%, 97.20%), where
-    // PyTorch's own run gives 97.29% and 97.02% for seeds 0 and 1; until that gap is
-    // explained the test holds the level we reach, so a regression still fails it.
+    // Issue #3 asks for 97.0%. After 2 epochs both frameworks scatter around it: nabla
+    // 96.62, 96.52, 97.20, 96.82, 97.05, 97.22% for seeds 0-5 (mean 96.90), PyTorch with
+    // the same recipe 97.29, 97.02, 95.97, 97.10, 97.21% for seeds 0-4 (mean 96.92). Seed
+    // 0 gives 96.62%, so the test holds 96.5%: a real regression still fails it.
     assert!(accuracy >= 0.965, "test accuracy after 2 epochs: {accuracy}");
 }
 
