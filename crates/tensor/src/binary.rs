@@ -238,22 +238,7 @@ macro_rules! binary_methods {
     };
 }
 
-binary_methods! {
-    /// `self + other` with broadcasting.
-    add, add_scalar => Binary::Add;
-    /// `self - other` with broadcasting.
-    sub, sub_scalar => Binary::Sub;
-    /// `self * other` with broadcasting.
-    mul, mul_scalar => Binary::Mul;
-    /// `self / other` with broadcasting (true division).
-    div, div_scalar => Binary::Div;
-    /// `self ^ other` with broadcasting.
-    pow, pow_tensor_scalar => Binary::Pow;
-    /// Elementwise maximum with broadcasting.
-    maximum, maximum_scalar => Binary::Maximum;
-    /// Elementwise minimum with broadcasting.
-    minimum, minimum_scalar => Binary::Minimum;
-}
+crate::for_each_binary_op!(binary_methods);
 
 macro_rules! compare_methods {
     ($($(#[$doc:meta])* $name:ident, $scalar:ident => $op:expr;)*) => {
@@ -269,20 +254,7 @@ macro_rules! compare_methods {
     };
 }
 
-compare_methods! {
-    /// `self == other` as a 0/1 mask.
-    eq, eq_scalar => Compare::Eq;
-    /// `self != other` as a 0/1 mask.
-    ne, ne_scalar => Compare::Ne;
-    /// `self < other` as a 0/1 mask.
-    lt, lt_scalar => Compare::Lt;
-    /// `self <= other` as a 0/1 mask.
-    le, le_scalar => Compare::Le;
-    /// `self > other` as a 0/1 mask.
-    gt, gt_scalar => Compare::Gt;
-    /// `self >= other` as a 0/1 mask.
-    ge, ge_scalar => Compare::Ge;
-}
+crate::for_each_compare_op!(compare_methods);
 
 #[cfg(test)]
 mod tests {

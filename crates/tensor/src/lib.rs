@@ -27,6 +27,7 @@ mod index;
 mod kernels;
 mod layout;
 mod matmul;
+mod op_lists;
 pub mod random;
 mod record;
 mod reduce;

@@ -392,46 +392,7 @@ macro_rules! unary_methods {
     };
 }
 
-unary_methods! {
-    /// `-x` elementwise.
-    neg => Unary::Neg;
-    /// `e^x` elementwise.
-    exp => Unary::Exp;
-    /// Natural logarithm elementwise.
-    log => Unary::Log;
-    /// `ln(1 + x)` elementwise, accurate near 0.
-    log1p => Unary::Log1p;
-    /// `e^x - 1` elementwise, accurate near 0.
-    expm1 => Unary::Expm1;
-    /// Square root elementwise.
-    sqrt => Unary::Sqrt;
-    /// `1 / sqrt(x)` elementwise.
-    rsqrt => Unary::Rsqrt;
-    /// Absolute value elementwise.
-    abs => Unary::Abs;
-    /// `max(x, 0)` elementwise.
-    relu => Unary::Relu;
-    /// Logistic sigmoid elementwise.
-    sigmoid => Unary::Sigmoid;
-    /// Hyperbolic tangent elementwise.
-    tanh => Unary::Tanh;
-    /// Sine elementwise.
-    sin => Unary::Sin;
-    /// Cosine elementwise.
-    cos => Unary::Cos;
-    /// `1 / x` elementwise.
-    reciprocal => Unary::Recip;
-    /// `x * x` elementwise.
-    square => Unary::Square;
-    /// Rounds down elementwise.
-    floor => Unary::Floor;
-    /// Rounds up elementwise.
-    ceil => Unary::Ceil;
-    /// Rounds half to even elementwise, as `torch.round`.
-    round => Unary::Round;
-    /// Sign elementwise: -1, 0 or 1.
-    sign => Unary::Sign;
-}
+crate::for_each_unary_op!(unary_methods);
 
 impl NdArray {
     /// `x^exponent` elementwise.

@@ -155,22 +155,7 @@ macro_rules! binary_methods {
     };
 }
 
-binary_methods! {
-    /// `self + other` with broadcasting.
-    add, add_scalar => Binary::Add;
-    /// `self - other` with broadcasting.
-    sub, sub_scalar => Binary::Sub;
-    /// `self * other` with broadcasting.
-    mul, mul_scalar => Binary::Mul;
-    /// `self / other` with broadcasting (true division).
-    div, div_scalar => Binary::Div;
-    /// `self ^ other` elementwise with broadcasting.
-    pow, pow_tensor_scalar => Binary::Pow;
-    /// Elementwise maximum (ties split the gradient).
-    maximum, maximum_scalar => Binary::Maximum;
-    /// Elementwise minimum (ties split the gradient).
-    minimum, minimum_scalar => Binary::Minimum;
-}
+nabla_tensor::for_each_binary_op!(binary_methods);
 
 macro_rules! compare_methods {
     ($($(#[$doc:meta])* $name:ident, $scalar:ident => $op:expr;)*) => {
@@ -186,17 +171,4 @@ macro_rules! compare_methods {
     };
 }
 
-compare_methods! {
-    /// `self == other` as an `i64` 0/1 mask.
-    eq, eq_scalar => Compare::Eq;
-    /// `self != other` as an `i64` 0/1 mask.
-    ne, ne_scalar => Compare::Ne;
-    /// `self < other` as an `i64` 0/1 mask.
-    lt, lt_scalar => Compare::Lt;
-    /// `self <= other` as an `i64` 0/1 mask.
-    le, le_scalar => Compare::Le;
-    /// `self > other` as an `i64` 0/1 mask.
-    gt, gt_scalar => Compare::Gt;
-    /// `self >= other` as an `i64` 0/1 mask.
-    ge, ge_scalar => Compare::Ge;
-}
+nabla_tensor::for_each_compare_op!(compare_methods);

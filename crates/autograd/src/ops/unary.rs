@@ -82,43 +82,4 @@ macro_rules! unary_methods {
     };
 }
 
-unary_methods! {
-    /// `-x` elementwise.
-    neg => Unary::Neg;
-    /// `e^x` elementwise.
-    exp => Unary::Exp;
-    /// Natural logarithm elementwise.
-    log => Unary::Log;
-    /// `ln(1 + x)` elementwise.
-    log1p => Unary::Log1p;
-    /// `e^x - 1` elementwise.
-    expm1 => Unary::Expm1;
-    /// Square root elementwise.
-    sqrt => Unary::Sqrt;
-    /// `1 / sqrt(x)` elementwise.
-    rsqrt => Unary::Rsqrt;
-    /// Absolute value elementwise (gradient 0 at 0, as PyTorch).
-    abs => Unary::Abs;
-    /// `max(x, 0)` elementwise (gradient 0 at 0, as PyTorch).
-    relu => Unary::Relu;
-    /// Logistic sigmoid elementwise.
-    sigmoid => Unary::Sigmoid;
-    /// Hyperbolic tangent elementwise.
-    tanh => Unary::Tanh;
-    /// Sine elementwise.
-    sin => Unary::Sin;
-    /// Cosine elementwise.
-    cos => Unary::Cos;
-    /// `1 / x` elementwise.
-    reciprocal => Unary::Recip;
-    /// `x * x` elementwise.
-    square => Unary::Square;
-    /// Rounds down (gradient zero).
-    floor => Unary::Floor;
-    /// Rounds up (gradient zero).
-    ceil => Unary::Ceil;
-    /// Rounds half to even (gradient zero).
-    round => Unary::Round;
-    /// Sign: -1, 0 or 1 (gradient zero).
-    sign => Unary::Sign;
-}
+nabla_tensor::for_each_unary_op!(unary_methods);
