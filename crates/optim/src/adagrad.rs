@@ -1,6 +1,5 @@
 //! Adagrad: per-coordinate learning rates from the accumulated squared gradients.
 
-use nabla_autograd::Tensor;
 use nabla_tensor::FloatElement;
 use serde::{Deserialize, Serialize};
 
@@ -52,21 +51,6 @@ pub struct Adagrad {
 }
 
 impl Adagrad {
-    /// Adagrad over `params` with learning rate `lr` and the other options at their defaults.
-    ///
-    /// # Panics
-    /// If `lr` is negative ("Adagrad: Invalid learning rate: -0.01 (expected >= 0)"), or
-    /// `params` is empty, holds a non-leaf or a non-float tensor. See [`Adagrad::try_new`].
-    #[track_caller]
-    pub fn new(params: impl IntoIterator<Item = Tensor>, lr: f64) -> Self {
-        Self::try_new(params, AdagradConfig { lr, ..AdagradConfig::default() }).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// Adagrad over `params` with `config`, or the reason it is invalid.
-    pub fn try_new(params: impl IntoIterator<Item = Tensor>, config: AdagradConfig) -> Result<Self, OptimError> {
-        Ok(Adagrad { core: Core::new(params, config)? })
-    }
-
     /// Sets the learning-rate decay η.
     ///
     /// # Panics
@@ -114,7 +98,7 @@ impl Adagrad {
     }
 }
 
-impl_optimizer!(Adagrad);
+impl_optimizer!(Adagrad, AdagradConfig);
 
 impl Rule for AdagradConfig {
     fn name(&self) -> &'static str {

@@ -1,6 +1,5 @@
 //! Adam, with optional AMSGrad and L2 or decoupled weight decay (the rule behind AdamW too).
 
-use nabla_autograd::Tensor;
 use nabla_tensor::FloatElement;
 use serde::{Deserialize, Serialize};
 
@@ -72,21 +71,6 @@ pub struct Adam {
 }
 
 impl Adam {
-    /// Adam over `params` with learning rate `lr` and the other options at their defaults.
-    ///
-    /// # Panics
-    /// If `lr` is negative ("Adam: Invalid learning rate: -0.001 (expected >= 0)"), or
-    /// `params` is empty, holds a non-leaf or a non-float tensor. See [`Adam::try_new`].
-    #[track_caller]
-    pub fn new(params: impl IntoIterator<Item = Tensor>, lr: f64) -> Self {
-        Self::try_new(params, AdamConfig { lr, ..AdamConfig::default() }).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// Adam over `params` with `config`, or the reason it is invalid.
-    pub fn try_new(params: impl IntoIterator<Item = Tensor>, config: AdamConfig) -> Result<Self, OptimError> {
-        Ok(Adam { core: Core::new(params, config)? })
-    }
-
     /// Sets (β₁, β₂).
     ///
     /// # Panics
@@ -139,7 +123,7 @@ impl Adam {
     }
 }
 
-impl_optimizer!(Adam);
+impl_optimizer!(Adam, AdamConfig);
 
 impl Rule for AdamConfig {
     fn name(&self) -> &'static str {

@@ -218,9 +218,30 @@ fn update<T: FloatElement, R: Rule>(rule: &R, slot: &mut Slot, value: &mut NdArr
     rule.update(slot.step, value.data_mut::<T>(), grad, Buffers(bufs.into_iter()));
 }
 
-/// Implements [`Optimizer`](crate::Optimizer) for a type whose `core` field is a [`Core`].
+/// Writes `new` and `try_new` for an optimizer type whose `core` field is a [`Core`] of
+/// rule `$config`, and implements [`Optimizer`](crate::Optimizer) for it.
 macro_rules! impl_optimizer {
-    ($ty:ident) => {
+    ($ty:ident, $config:ident) => {
+        impl $ty {
+            #[doc = concat!(stringify!($ty), " over `params` with learning rate `lr` and the other options at their defaults.")]
+            ///
+            /// # Panics
+            #[doc = concat!("If `lr` is negative (\"", stringify!($ty), ": Invalid learning rate: ... (expected >= 0)\"), or")]
+            #[doc = concat!("`params` is empty, holds a non-leaf or a non-float tensor. See [`", stringify!($ty), "::try_new`].")]
+            #[track_caller]
+            pub fn new(params: impl IntoIterator<Item = nabla_autograd::Tensor>, lr: f64) -> Self {
+                Self::try_new(params, $config { lr, ..$config::default() }).unwrap_or_else(|e| panic!("{e}"))
+            }
+
+            #[doc = concat!(stringify!($ty), " over `params` with `config`, or the reason it is invalid.")]
+            pub fn try_new(
+                params: impl IntoIterator<Item = nabla_autograd::Tensor>,
+                config: $config,
+            ) -> Result<Self, $crate::OptimError> {
+                Ok($ty { core: $crate::core::Core::new(params, config)? })
+            }
+        }
+
         impl $crate::Optimizer for $ty {
             fn params(&self) -> &[nabla_autograd::Tensor] {
                 self.core.params()

@@ -1,6 +1,5 @@
 //! RMSprop, optionally centered and with momentum.
 
-use nabla_autograd::Tensor;
 use nabla_tensor::FloatElement;
 use serde::{Deserialize, Serialize};
 
@@ -63,21 +62,6 @@ pub struct RMSprop {
 }
 
 impl RMSprop {
-    /// RMSprop over `params` with learning rate `lr` and the other options at their defaults.
-    ///
-    /// # Panics
-    /// If `lr` is negative ("RMSprop: Invalid learning rate: -0.01 (expected >= 0)"), or
-    /// `params` is empty, holds a non-leaf or a non-float tensor. See [`RMSprop::try_new`].
-    #[track_caller]
-    pub fn new(params: impl IntoIterator<Item = Tensor>, lr: f64) -> Self {
-        Self::try_new(params, RMSpropConfig { lr, ..RMSpropConfig::default() }).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// RMSprop over `params` with `config`, or the reason it is invalid.
-    pub fn try_new(params: impl IntoIterator<Item = Tensor>, config: RMSpropConfig) -> Result<Self, OptimError> {
-        Ok(RMSprop { core: Core::new(params, config)? })
-    }
-
     /// Sets the smoothing constant α.
     ///
     /// # Panics
@@ -134,7 +118,7 @@ impl RMSprop {
     }
 }
 
-impl_optimizer!(RMSprop);
+impl_optimizer!(RMSprop, RMSpropConfig);
 
 impl Rule for RMSpropConfig {
     fn name(&self) -> &'static str {

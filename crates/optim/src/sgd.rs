@@ -1,6 +1,5 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay.
 
-use nabla_autograd::Tensor;
 use nabla_tensor::FloatElement;
 use serde::{Deserialize, Serialize};
 
@@ -55,21 +54,6 @@ pub struct SGD {
 }
 
 impl SGD {
-    /// SGD over `params` with learning rate `lr` and the other options at their defaults.
-    ///
-    /// # Panics
-    /// If `lr` is negative ("SGD: Invalid learning rate: -0.1 (expected >= 0)"), or
-    /// `params` is empty, holds a non-leaf or a non-float tensor. See [`SGD::try_new`].
-    #[track_caller]
-    pub fn new(params: impl IntoIterator<Item = Tensor>, lr: f64) -> Self {
-        Self::try_new(params, SgdConfig { lr, ..SgdConfig::default() }).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// SGD over `params` with `config`, or the reason it is invalid.
-    pub fn try_new(params: impl IntoIterator<Item = Tensor>, config: SgdConfig) -> Result<Self, OptimError> {
-        Ok(SGD { core: Core::new(params, config)? })
-    }
-
     /// Sets the momentum factor μ.
     ///
     /// # Panics
@@ -116,7 +100,7 @@ impl SGD {
     }
 }
 
-impl_optimizer!(SGD);
+impl_optimizer!(SGD, SgdConfig);
 
 impl Rule for SgdConfig {
     fn name(&self) -> &'static str {
