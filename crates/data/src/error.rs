@@ -73,6 +73,15 @@ pub enum DataError {
         /// The value found.
         label: u8,
     },
+    /// A line of a text file (TSV, vocabulary) is malformed.
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line number (0 when the problem is not one line's).
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// An HTTP request failed (connection, status code or body).
     Http {
         /// The URL requested.
@@ -143,6 +152,8 @@ impl fmt::Display for DataError {
             DataError::BadLabel { path, index, label } => {
                 write!(f, "{}: label {label} at index {index} is not a digit 0..=9", path.display())
             }
+            DataError::Parse { path, line: 0, reason } => write!(f, "{}: {reason}", path.display()),
+            DataError::Parse { path, line, reason } => write!(f, "{}:{line}: {reason}", path.display()),
             DataError::Http { url, reason } => write!(f, "GET {url}: {reason}"),
             DataError::Checksum { url, expected, found } => {
                 write!(f, "{url}: SHA-256 mismatch of the uncompressed data: expected {expected}, got {found}")

@@ -8,7 +8,9 @@
 //! - [`Mnist`] from the original IDX files (plain or `.gz`), with a download from the
 //!   canonical mirrors verified by SHA-256;
 //! - [`Digits`], an 8x8 handwritten-digits set compiled into the crate, for examples and
-//!   tests that must run without files or network.
+//!   tests that must run without files or network;
+//! - text classification: [`tokenize`], [`Vocab`], [`read_tsv`] / [`Sst2`] and
+//!   [`TextDataset`] (token ids padded to a fixed length, with [`sequence_lengths`]).
 //!
 //! ```
 //! use nabla_data::{DataLoader, Dataset, Digits};
@@ -34,6 +36,7 @@ mod mnist;
 mod shuffle;
 mod split;
 mod tensor_dataset;
+mod text;
 
 pub use dataset::Dataset;
 pub use digits::Digits;
@@ -42,3 +45,4 @@ pub use loader::{Batches, DataLoader, LoaderConfig};
 pub use mnist::Mnist;
 pub use split::{random_split, Subset};
 pub use tensor_dataset::TensorDataset;
+pub use text::{pad_truncate, read_tsv, sequence_lengths, tokenize, LabeledText, Sst2, TextDataset, TsvFormat, Vocab};
