@@ -8,7 +8,7 @@
 //!   `zero_grad()`, `state_dict()`/`load_state_dict()`, `save`/`load`;
 //! - layers with PyTorch's names, arguments and default initialisation: [`Linear`],
 //!   [`ReLU`], [`Sigmoid`], [`Tanh`], [`Softmax`], [`LogSoftmax`], [`Dropout`],
-//!   [`Flatten`], [`Identity`], [`Sequential`];
+//!   [`BatchNorm1d`], [`BatchNorm2d`], [`Flatten`], [`Identity`], [`Sequential`];
 //! - [`functional`] (stateless forms and the losses), [`init`] (initialisers),
 //!   [`l1_penalty`]/[`l2_penalty`], and [`checkpoint`] files.
 //!
@@ -61,6 +61,7 @@ macro_rules! stateless_module {
 }
 
 mod activation;
+mod batch_norm;
 pub mod checkpoint;
 mod dropout;
 pub mod functional;
@@ -74,6 +75,7 @@ mod shape;
 mod state_dict;
 
 pub use activation::{LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
+pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormOptions};
 pub use checkpoint::CheckpointError;
 pub use dropout::Dropout;
 pub use linear::Linear;
