@@ -12,8 +12,7 @@
 #[path = "common/mod.rs"]
 pub mod common;
 
-use std::time::Instant;
-
+use common::fit::{fit, Classifier, EpochReport};
 use nabla::prelude::*;
 
 /// The tutorial's network.
@@ -51,31 +50,20 @@ impl Default for Net {
     }
 }
 
-/// The tutorial's evaluation: summed batch-mean loss / N, and correct predictions.
-fn evaluate(model: &Net, loader: &data::DataLoader<data::Mnist>) -> (f64, usize) {
-    model.eval();
-    let _guard = no_grad();
-    let (mut loss, mut correct) = (0.0, 0);
-    for (x, y) in loader {
-        let out = model.forward(&x);
-        loss += nn::functional::nll_loss(&out, &y).item();
-        correct += out.argmax(Some(1), false).eq(&y).sum().item() as usize;
+impl Forward for Net {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        Net::forward(self, x)
     }
-    (loss / loader.dataset().len() as f64, correct)
 }
 
-/// One epoch's evaluation, as printed.
-pub struct EpochReport {
-    /// The tutorial's validation loss.
-    pub val_loss: f64,
-    /// Correct test predictions.
-    pub correct: usize,
-    /// Test set size.
-    pub total: usize,
+impl Classifier for Net {
+    fn loss(&self, output: &Tensor, target: &Tensor) -> Tensor {
+        nn::functional::nll_loss(output, target)
+    }
 }
 
 fn main() -> Result<(), nabla::Error> {
-    run(&common::Args::parse("mnist_mlp", common::Args::defaults(5, 64, 1e-3)))?;
+    run(&common::Args::parse("mnist_mlp", common::Args::defaults(5, 64, 1e-3), &[]))?;
     if let Some(mib) = common::peak_memory_mib() {
         println!("peak memory: {mib:.0} MiB");
     }
@@ -92,33 +80,5 @@ pub fn run(args: &common::Args) -> Result<Vec<EpochReport>, nabla::Error> {
     let test = data::Mnist::test(&args.data)?.normalize(0.1307, 0.3081);
     let train_loader = data::DataLoader::new(train).batch_size(args.batch_size).shuffle(true);
     let test_loader = data::DataLoader::new(test).batch_size(64);
-
-    let model = Net::new();
-    let mut opt = optim::Adam::new(model.parameters(), args.lr);
-    let mut reports: Vec<EpochReport> = Vec::new();
-    for epoch in 0..args.epochs {
-        let start = Instant::now();
-        model.train();
-        for (x, y) in &train_loader {
-            opt.zero_grad();
-            let loss = nn::functional::nll_loss(&model.forward(&x), &y);
-            loss.backward();
-            opt.step();
-        }
-        let seconds = start.elapsed().as_secs_f64();
-        let (val_loss, correct) = evaluate(&model, &test_loader);
-        let total = test_loader.dataset().len();
-        println!(
-            "Epoch {epoch}, Validation loss: {val_loss:.4}, Accuracy: {correct}/{total} ({:.0}%), time: {seconds:.2}s",
-            100.0 * correct as f64 / total as f64
-        );
-        let best = reports.iter().map(|r| r.correct).max().unwrap_or(0);
-        if correct > best {
-            if let Some(path) = &args.save {
-                model.save(path)?;
-            }
-        }
-        reports.push(EpochReport { val_loss, correct, total });
-    }
-    Ok(reports)
+    fit(&Net::new(), &train_loader, &test_loader, args)
 }

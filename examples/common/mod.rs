@@ -1,5 +1,8 @@
 //! What every training example shares: the command-line flags of DESIGN.md section 9,
-//! the data directory default, and a warning for unoptimised builds.
+//! the data directory default, a warning for unoptimised builds, and the classification
+//! training loop ([`fit`]).
+
+pub mod fit;
 
 use std::path::PathBuf;
 
@@ -14,25 +17,48 @@ pub struct Args {
     pub data: PathBuf,
     pub limit: Option<usize>,
     pub save: Option<PathBuf>,
+    /// The example-specific on/off flags given, e.g. `--batchnorm`.
+    pub switches: Vec<String>,
 }
 
 impl Args {
     /// An example's defaults: seed 0, all threads, `default_data_dir()`, no limit, no save.
     pub fn defaults(epochs: usize, batch_size: usize, lr: f64) -> Args {
-        Args { epochs, batch_size, lr, seed: 0, threads: None, data: default_data_dir(), limit: None, save: None }
+        Args {
+            epochs,
+            batch_size,
+            lr,
+            seed: 0,
+            threads: None,
+            data: default_data_dir(),
+            limit: None,
+            save: None,
+            switches: Vec::new(),
+        }
     }
 
-    /// Parses `std::env::args()` over the given defaults; `--help` prints the flags.
-    pub fn parse(name: &str, defaults: Args) -> Args {
+    /// True if the on/off flag `name` (e.g. `"--batchnorm"`) was given.
+    pub fn switch(&self, name: &str) -> bool {
+        self.switches.iter().any(|s| s == name)
+    }
+
+    /// Parses `std::env::args()` over the given defaults, accepting the example's own
+    /// on/off `switches` too; `--help` prints the flags.
+    pub fn parse(name: &str, defaults: Args, switches: &[&str]) -> Args {
         let mut args = defaults;
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
             if flag == "--help" || flag == "-h" {
                 println!(
                     "{name} [--epochs N] [--batch-size N] [--lr F] [--seed N] [--threads N] [--data DIR] [--limit N] \
-                     [--save PATH]\n  defaults: {args:?}\n  --data defaults to $NABLA_DATA, then ./data"
+                     [--save PATH] {}\n  defaults: {args:?}\n  --data defaults to $NABLA_DATA, then ./data",
+                    switches.join(" ")
                 );
                 std::process::exit(0);
+            }
+            if switches.contains(&flag.as_str()) {
+                args.switches.push(flag);
+                continue;
             }
             let value = it.next().unwrap_or_else(|| fail(&format!("{flag} needs a value")));
             let bad = |what: &str| -> ! { fail(&format!("{flag} expects {what}, got {value:?}")) };
