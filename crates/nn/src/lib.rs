@@ -62,12 +62,14 @@ macro_rules! stateless_module {
 
 mod activation;
 pub mod checkpoint;
+mod conv;
 mod dropout;
 pub mod functional;
 pub mod init;
 mod linear;
 mod module;
 mod module_ext;
+mod pool;
 mod regularizer;
 mod sequential;
 mod shape;
@@ -75,13 +77,16 @@ mod state_dict;
 
 pub use activation::{LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
 pub use checkpoint::CheckpointError;
+pub use conv::{Conv1d, Conv2d, ConvOptions};
 pub use dropout::Dropout;
+pub use functional::{IntoPair, Padding};
 pub use linear::Linear;
 #[doc(hidden)]
 pub use module::__private;
 pub use module::{Forward, Layer, Module, Visitor};
 pub use module_ext::ModuleExt;
 pub use nabla_derive::Module;
+pub use pool::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d};
 pub use regularizer::{l1_penalty, l2_penalty};
 pub use sequential::Sequential;
 pub use shape::{Flatten, Identity};

@@ -91,7 +91,7 @@ impl Geometry {
                 spec.stride, spec.dilation
             );
         }
-        if c_in_g * g != c_in || c_out % g != 0 {
+        if c_in_g * g != c_in || !c_out.is_multiple_of(g) {
             panic!(
                 "conv2d: input {input:?} and weight {weight:?} with groups={g} do not fit: expected {c_in} input channels = weight dim 1 ({c_in_g}) * groups, and output channels ({c_out}) divisible by groups"
             );
