@@ -35,7 +35,7 @@ pub use error::AutogradError;
 pub use gradcheck::{gradcheck, gradcheck_with, GradcheckError, GradcheckOptions};
 pub use graph::{is_grad_enabled, no_grad, NoGradGuard};
 pub use nabla_tensor::{
-    get_num_threads, manual_seed, rng_state, set_num_threads, set_rng_state, Binary, Compare, DType, NdArray, RngState,
-    Unary,
+    get_num_threads, manual_seed, rng_state, set_num_threads, set_rng_state, Binary, Compare, Conv2dSpec, DType,
+    NdArray, Pool2dSpec, RngState, Unary,
 };
 pub use tensor::Tensor;

@@ -20,6 +20,7 @@
 
 mod array;
 mod binary;
+mod conv;
 mod display;
 mod dtype;
 mod error;
@@ -28,6 +29,7 @@ mod kernels;
 mod layout;
 mod matmul;
 mod op_lists;
+mod pool;
 pub mod random;
 mod record;
 mod reduce;
@@ -38,10 +40,12 @@ mod views;
 
 pub use array::{NdArray, WeakStorage};
 pub use binary::{Binary, Compare};
+pub use conv::{conv2d_output_shape, Conv2dSpec, CONV_PARALLEL_MACS};
 pub use dtype::{DType, Element, FloatElement};
 pub use error::TensorError;
 pub use layout::{broadcast_shapes, contiguous_strides, normalize_dim, Layout};
 pub use matmul::{matmul_shape, MATMUL_PARALLEL_MACS};
+pub use pool::Pool2dSpec;
 pub use random::{manual_seed, rng_state, set_rng_state, RngState};
 pub use reduce::{count_nonzero, Reduce};
 pub use storage::Storage;

@@ -18,7 +18,7 @@ pub const MATMUL_PARALLEL_MACS: usize = 1 << 24;
 /// With its `threading` feature on (cargo unifies features, so any crate in the build
 /// can turn it on), matrixmultiply would start its own threads inside each block we
 /// already run on the pool. Pin it to one thread, unless the user chose a count.
-fn pin_matrixmultiply_to_one_thread() {
+pub(crate) fn pin_matrixmultiply_to_one_thread() {
     static PIN: std::sync::Once = std::sync::Once::new();
     PIN.call_once(|| {
         if std::env::var_os("MATMUL_NUM_THREADS").is_none() {
@@ -29,10 +29,10 @@ fn pin_matrixmultiply_to_one_thread() {
 
 /// A read-only strided matrix operand: base pointer and row/column strides.
 #[derive(Clone, Copy)]
-struct MatRef<T> {
-    ptr: *const T,
-    rs: isize,
-    cs: isize,
+pub(crate) struct MatRef<T> {
+    pub(crate) ptr: *const T,
+    pub(crate) rs: isize,
+    pub(crate) cs: isize,
 }
 
 // SAFETY: a `MatRef` only ever reads, and it points into an `Arc`-owned buffer that the
@@ -47,37 +47,77 @@ impl<T> MatRef<T> {
     }
 }
 
-/// The element types with a GEMM: `c = a @ b` for an `m x k` by `k x n` product into a
-/// row-major `c` with row stride `ldc`.
-trait Gemm: Element {
+/// The element types with a GEMM: `c = a @ b` (or `c += a @ b` when `accumulate`) for
+/// an `m x k` by `k x n` product into a row-major `c` with row stride `ldc`.
+pub(crate) trait Gemm: Element {
     /// # Safety
     /// `a` and `b` must be valid for reads over `m x k` and `k x n` with their strides;
-    /// `c` must be valid for writes over `m x n` with row stride `ldc`, disjoint from
-    /// everything else written concurrently.
-    unsafe fn gemm(m: usize, k: usize, n: usize, a: MatRef<Self>, b: MatRef<Self>, c: *mut Self, ldc: usize);
+    /// `c` must be valid for reads and writes over `m x n` with row stride `ldc`,
+    /// disjoint from everything else written concurrently.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: MatRef<Self>,
+        b: MatRef<Self>,
+        c: *mut Self,
+        ldc: usize,
+        accumulate: bool,
+    );
 }
 
 impl Gemm for f32 {
-    unsafe fn gemm(m: usize, k: usize, n: usize, a: MatRef<f32>, b: MatRef<f32>, c: *mut f32, ldc: usize) {
-        matrixmultiply::sgemm(m, k, n, 1.0, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, 0.0, c, ldc as isize, 1);
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: MatRef<f32>,
+        b: MatRef<f32>,
+        c: *mut f32,
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        let beta = if accumulate { 1.0 } else { 0.0 };
+        matrixmultiply::sgemm(m, k, n, 1.0, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, c, ldc as isize, 1);
     }
 }
 
 impl Gemm for f64 {
-    unsafe fn gemm(m: usize, k: usize, n: usize, a: MatRef<f64>, b: MatRef<f64>, c: *mut f64, ldc: usize) {
-        matrixmultiply::dgemm(m, k, n, 1.0, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, 0.0, c, ldc as isize, 1);
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: MatRef<f64>,
+        b: MatRef<f64>,
+        c: *mut f64,
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        let beta = if accumulate { 1.0 } else { 0.0 };
+        matrixmultiply::dgemm(m, k, n, 1.0, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, c, ldc as isize, 1);
     }
 }
 
 impl Gemm for i64 {
-    unsafe fn gemm(m: usize, k: usize, n: usize, a: MatRef<i64>, b: MatRef<i64>, c: *mut i64, ldc: usize) {
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: MatRef<i64>,
+        b: MatRef<i64>,
+        c: *mut i64,
+        ldc: usize,
+        accumulate: bool,
+    ) {
         for i in 0..m {
             for j in 0..n {
-                let mut acc = 0i64;
+                let c = c.add(i * ldc + j);
+                let mut acc = if accumulate { *c } else { 0 };
                 for p in 0..k {
                     acc = acc.wrapping_add((*a.offset(i, p).ptr).wrapping_mul(*b.offset(p, j).ptr));
                 }
-                *c.add(i * ldc + j) = acc;
+                *c = acc;
             }
         }
     }
@@ -112,7 +152,7 @@ fn product<T: Gemm>(batches: &[(MatRef<T>, MatRef<T>)], m: usize, k: usize, n: u
     let run = |i: usize, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>| unsafe {
         let (a, b) = batches[i];
         let c = out_ptr.get().add(i * m * n + rows.start * n + cols.start);
-        T::gemm(rows.len(), k, cols.len(), a.offset(rows.start, 0), b.offset(0, cols.start), c, n);
+        T::gemm(rows.len(), k, cols.len(), a.offset(rows.start, 0), b.offset(0, cols.start), c, n, false);
     };
     if threads == 1 || macs < MATMUL_PARALLEL_MACS {
         (0..batches.len()).for_each(|i| run(i, 0..m, 0..n));

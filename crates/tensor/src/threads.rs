@@ -86,3 +86,21 @@ pub(crate) fn fill_chunks<T: Send>(out: &mut [T], work: usize, f: impl Fn(usize,
         out.par_chunks_mut(chunk).enumerate().for_each(|(i, c)| f(i * chunk, c));
     });
 }
+
+/// How many contiguous parts to split `rows` independent, equally costly rows of work
+/// into, and the rows per part: one part per thread when `parallel` and there is more
+/// than one row, else a single part. The split depends only on the thread count, so
+/// anything reduced part by part in order is deterministic for a given thread count.
+pub(crate) fn split_rows(rows: usize, parallel: bool) -> (usize, usize) {
+    let threads = get_num_threads();
+    let parts = if parallel && threads > 1 { threads.min(rows).max(1) } else { 1 };
+    (parts, rows.div_ceil(parts).max(1))
+}
+
+/// `items.map(f(index, item))` in order, on the pool when there is more than one item.
+pub(crate) fn map_parts<I: Send, R: Send>(items: Vec<I>, f: impl Fn(usize, I) -> R + Sync + Send) -> Vec<R> {
+    if items.len() < 2 {
+        return items.into_iter().enumerate().map(|(i, x)| f(i, x)).collect();
+    }
+    install(|| items.into_par_iter().enumerate().map(|(i, x)| f(i, x)).collect())
+}

@@ -1,0 +1,566 @@
+//! 2-D convolution in NCHW through im2col and the same `matrixmultiply` GEMM as
+//! `matmul`: per image, the input patches are unrolled into a `[C_in*kH*kW, oH*oW]`
+//! column buffer and each group's output rows come from one GEMM written straight into
+//! the NCHW result. The backward pass runs the same GEMMs transposed (strides, no copies)
+//! and folds the column gradient back with col2im.
+//!
+//! Images are split over the pool in one contiguous run per thread, each with its own
+//! column buffer (allocated once per run, not per image). The weight gradient is summed
+//! per run and the partial sums are added in run order, so results are deterministic
+//! for a given thread count. A 1x1 kernel with stride 1 and no padding skips im2col: the
+//! image already is its column matrix.
+
+use crate::array::NdArray;
+use crate::dtype::{DType, Element};
+use crate::matmul::{pin_matrixmultiply_to_one_thread, Gemm, MatRef};
+use crate::storage::Storage;
+use crate::threads::{map_parts, split_rows};
+
+/// Below this many multiply-adds a convolution runs on the calling thread. Splitting
+/// over images duplicates no work (unlike splitting one GEMM), so this sits well below
+/// [`MATMUL_PARALLEL_MACS`](crate::MATMUL_PARALLEL_MACS): about 100 us of work, far more
+/// than waking the pool costs.
+pub const CONV_PARALLEL_MACS: usize = 1 << 20;
+
+/// The geometry of a 2-D convolution: stride, zero padding, dilation and groups, as the
+/// arguments of `torch.nn.functional.conv2d`, except that padding may differ on the two
+/// sides of a dim (what `padding="same"` needs for even kernels).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv2dSpec {
+    /// Step between windows along H and W.
+    pub stride: [usize; 2],
+    /// Zeros added `[[top, bottom], [left, right]]`.
+    pub padding: [[usize; 2]; 2],
+    /// Spacing between kernel taps along H and W.
+    pub dilation: [usize; 2],
+    /// Number of blocked connections from input channels to output channels.
+    pub groups: usize,
+}
+
+impl Default for Conv2dSpec {
+    /// Stride 1, no padding, no dilation, one group (PyTorch's defaults).
+    fn default() -> Self {
+        Conv2dSpec { stride: [1, 1], padding: [[0, 0], [0, 0]], dilation: [1, 1], groups: 1 }
+    }
+}
+
+impl Conv2dSpec {
+    /// A spec with the same padding on both sides of each dim, as PyTorch's
+    /// `conv2d(stride, padding, dilation, groups)` arguments.
+    pub fn new(stride: [usize; 2], padding: [usize; 2], dilation: [usize; 2], groups: usize) -> Self {
+        Conv2dSpec { stride, padding: [[padding[0]; 2], [padding[1]; 2]], dilation, groups }
+    }
+}
+
+/// Every size of one convolution, checked once.
+#[derive(Clone, Copy, Debug)]
+struct Geometry {
+    n: usize,
+    c_in: usize,
+    h: usize,
+    w: usize,
+    c_out: usize,
+    kh: usize,
+    kw: usize,
+    oh: usize,
+    ow: usize,
+    spec: Conv2dSpec,
+}
+
+/// The output positions `o` along one axis whose tap `o * stride + offset - pad` falls
+/// inside `0..len`.
+fn valid_outputs(out_len: usize, len: usize, stride: usize, offset: usize, pad: usize) -> std::ops::Range<usize> {
+    let lo = if offset >= pad { 0 } else { (pad - offset).div_ceil(stride) };
+    let hi = if len + pad > offset { (len + pad - offset).div_ceil(stride) } else { 0 };
+    let hi = hi.min(out_len);
+    lo.min(hi)..hi
+}
+
+impl Geometry {
+    #[track_caller]
+    fn new(input: &[usize], weight: &[usize], spec: &Conv2dSpec) -> Geometry {
+        let (&[n, c_in, h, w], &[c_out, c_in_g, kh, kw]) = (input, weight) else {
+            panic!(
+                "conv2d: expected a 4-D input [N, C_in, H, W] and a 4-D weight [C_out, C_in/groups, kH, kW], got input {input:?} and weight {weight:?}"
+            );
+        };
+        let g = spec.groups;
+        if g == 0 || spec.stride.contains(&0) || spec.dilation.contains(&0) {
+            panic!(
+                "conv2d: groups, stride and dilation must be positive, got groups={g}, stride={:?}, dilation={:?} (input {input:?}, weight {weight:?})",
+                spec.stride, spec.dilation
+            );
+        }
+        if c_in_g * g != c_in || !c_out.is_multiple_of(g) {
+            panic!(
+                "conv2d: input {input:?} and weight {weight:?} with groups={g} do not fit: expected {c_in} input channels = weight dim 1 ({c_in_g}) * groups, and output channels ({c_out}) divisible by groups"
+            );
+        }
+        let padded = [h + spec.padding[0][0] + spec.padding[0][1], w + spec.padding[1][0] + spec.padding[1][1]];
+        let reach = [spec.dilation[0] * (kh.max(1) - 1) + 1, spec.dilation[1] * (kw.max(1) - 1) + 1];
+        if kh == 0 || kw == 0 || padded[0] < reach[0] || padded[1] < reach[1] {
+            panic!(
+                "conv2d: input {input:?} padded to {padded:?} is smaller than the kernel of weight {weight:?} (dilated extent {reach:?})"
+            );
+        }
+        let oh = (padded[0] - reach[0]) / spec.stride[0] + 1;
+        let ow = (padded[1] - reach[1]) / spec.stride[1] + 1;
+        Geometry { n, c_in, h, w, c_out, kh, kw, oh, ow, spec: *spec }
+    }
+
+    fn output_shape(&self) -> [usize; 4] {
+        [self.n, self.c_out, self.oh, self.ow]
+    }
+
+    /// Output pixels per channel: the columns of every GEMM.
+    fn p(&self) -> usize {
+        self.oh * self.ow
+    }
+
+    /// Rows of one group's column matrix: `C_in/groups * kH * kW`.
+    fn k(&self) -> usize {
+        self.c_in / self.spec.groups * self.kh * self.kw
+    }
+
+    fn c_out_g(&self) -> usize {
+        self.c_out / self.spec.groups
+    }
+
+    fn image_len(&self) -> usize {
+        self.c_in * self.h * self.w
+    }
+
+    fn macs(&self) -> usize {
+        self.n * self.c_out * self.p() * self.k()
+    }
+
+    /// True when the image itself is the column matrix (1x1 kernel, stride 1, no padding).
+    fn is_pointwise(&self) -> bool {
+        let s = &self.spec;
+        self.kh == 1 && self.kw == 1 && s.stride == [1, 1] && s.padding == [[0, 0], [0, 0]]
+    }
+
+    fn column_buffer<T: Element>(&self) -> Vec<T> {
+        if self.is_pointwise() {
+            Vec::new()
+        } else {
+            vec![T::zero(); self.c_in * self.kh * self.kw * self.p()]
+        }
+    }
+
+    /// Calls `f(row, y, x_range, x0)` for each output row of each column-matrix row: the
+    /// output pixels `(y, x)` for `x` in `x_range` read input row `iy` from column `x0`
+    /// on (stepping by the W stride); the rest of the output row reads padding.
+    /// `iy` is `None` when the whole output row reads padding.
+    fn for_each_tap(&self, mut f: impl FnMut(usize, usize, Option<usize>, std::ops::Range<usize>, usize)) {
+        let s = &self.spec;
+        let [[pt, _], [pl, _]] = s.padding;
+        for c in 0..self.c_in {
+            for ki in 0..self.kh {
+                let ys = valid_outputs(self.oh, self.h, s.stride[0], ki * s.dilation[0], pt);
+                for kj in 0..self.kw {
+                    let row = (c * self.kh + ki) * self.kw + kj;
+                    let xs = valid_outputs(self.ow, self.w, s.stride[1], kj * s.dilation[1], pl);
+                    let x0 = (xs.start * s.stride[1] + kj * s.dilation[1]).saturating_sub(pl);
+                    for y in 0..self.oh {
+                        let iy = ys.contains(&y).then(|| c * self.h + y * s.stride[0] + ki * s.dilation[0] - pt);
+                        f(row, y, iy, xs.clone(), x0);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Unrolls one image `[C_in, H, W]` into `col` `[C_in*kH*kW, oH*oW]`.
+    fn im2col<T: Element>(&self, img: &[T], col: &mut [T]) {
+        let (p, ow, w, sw) = (self.p(), self.ow, self.w, self.spec.stride[1]);
+        self.for_each_tap(|row, y, iy, xs, x0| {
+            let out = &mut col[row * p + y * ow..row * p + (y + 1) * ow];
+            let Some(iy) = iy else {
+                out.fill(T::zero());
+                return;
+            };
+            let src = &img[iy * w..(iy + 1) * w];
+            out[..xs.start].fill(T::zero());
+            out[xs.end..].fill(T::zero());
+            let n = xs.len();
+            if sw == 1 {
+                out[xs].copy_from_slice(&src[x0..x0 + n]);
+            } else {
+                for (o, &v) in out[xs].iter_mut().zip(src[x0..].iter().step_by(sw)) {
+                    *o = v;
+                }
+            }
+        });
+    }
+
+    /// Adds the column matrix `col` back onto the image `img` it was unrolled from (the
+    /// adjoint of [`Geometry::im2col`]).
+    fn col2im<T: Element>(&self, col: &[T], img: &mut [T]) {
+        let (p, ow, w, sw) = (self.p(), self.ow, self.w, self.spec.stride[1]);
+        self.for_each_tap(|row, y, iy, xs, x0| {
+            let Some(iy) = iy else { return };
+            let src = &col[row * p + y * ow..row * p + (y + 1) * ow];
+            let dst = &mut img[iy * w..(iy + 1) * w];
+            let n = xs.len();
+            if sw == 1 {
+                for (d, &v) in dst[x0..x0 + n].iter_mut().zip(&src[xs]) {
+                    *d += v;
+                }
+            } else {
+                for (d, &v) in dst[x0..].iter_mut().step_by(sw).zip(&src[xs]) {
+                    *d += v;
+                }
+            }
+        });
+    }
+
+    /// The column matrix of `img`: the image itself when pointwise, else `col` filled.
+    fn columns<'a, T: Element>(&self, img: &'a [T], col: &'a mut [T]) -> &'a [T] {
+        if self.is_pointwise() {
+            img
+        } else {
+            self.im2col(img, col);
+            col
+        }
+    }
+
+    /// One image's output `[C_out, oH*oW]`: per group, `W_g @ cols_g` (+ bias).
+    fn forward_image<T: Gemm>(&self, img: &[T], weight: &[T], bias: Option<&[T]>, col: &mut [T], out: &mut [T]) {
+        let (p, k, m) = (self.p(), self.k(), self.c_out_g());
+        let cols = self.columns(img, col);
+        if let Some(b) = bias {
+            for (row, &v) in out.chunks_exact_mut(p).zip(b) {
+                row.fill(v);
+            }
+        }
+        for g in 0..self.spec.groups {
+            let a = MatRef { ptr: weight[g * m * k..].as_ptr(), rs: k as isize, cs: 1 };
+            let b = MatRef { ptr: cols[g * k * p..].as_ptr(), rs: p as isize, cs: 1 };
+            // SAFETY: group g's weight rows are `m x k` at `g*m*k` of `weight`
+            // ([C_out, k]), its column rows `k x p` at `g*k*p` of `cols` ([groups*k, p]),
+            // and its output rows `m x p` at `g*m*p` of this image's `out` ([C_out, p]),
+            // all in bounds; `out` is this image's own slice.
+            unsafe { T::gemm(m, k, p, a, b, out[g * m * p..].as_mut_ptr(), p, bias.is_some()) };
+        }
+    }
+
+    /// One image's gradients: adds `gy_g @ cols_g^T` to `gw`, and writes the input
+    /// gradient `col2im(W_g^T @ gy_g)` into `gx` (zeroed by the caller).
+    fn backward_image<T: Gemm>(
+        &self,
+        img: &[T],
+        weight: &[T],
+        gy: &[T],
+        col: &mut [T],
+        gx: Option<&mut [T]>,
+        gw: Option<&mut [T]>,
+    ) {
+        let (p, k, m) = (self.p(), self.k(), self.c_out_g());
+        if let Some(gw) = gw {
+            let cols = self.columns(img, col);
+            for g in 0..self.spec.groups {
+                let a = MatRef { ptr: gy[g * m * p..].as_ptr(), rs: p as isize, cs: 1 };
+                let b = MatRef { ptr: cols[g * k * p..].as_ptr(), rs: 1, cs: p as isize };
+                // SAFETY: `gy_g` is `m x p` at `g*m*p` of this image's `[C_out, p]`
+                // gradient, `cols_g^T` reads the `k x p` block at `g*k*p` transposed, and
+                // `gw_g` is the `m x k` block at `g*m*k` of this run's own `[C_out, k]` sum.
+                unsafe { T::gemm(m, p, k, a, b, gw[g * m * k..].as_mut_ptr(), k, true) };
+            }
+        }
+        if let Some(gx) = gx {
+            let pointwise = self.is_pointwise();
+            let target: &mut [T] = if pointwise { gx } else { col };
+            for g in 0..self.spec.groups {
+                let a = MatRef { ptr: weight[g * m * k..].as_ptr(), rs: 1, cs: k as isize };
+                let b = MatRef { ptr: gy[g * m * p..].as_ptr(), rs: p as isize, cs: 1 };
+                // SAFETY: `W_g^T` reads the `m x k` block at `g*m*k` of `weight`
+                // transposed, `gy_g` is `m x p` as above, and the `k x p` result goes to
+                // rows `g*k..(g+1)*k` of `target` (this run's column buffer, or this
+                // image's own gradient when pointwise; both `[groups*k, p]`).
+                unsafe { T::gemm(k, m, p, a, b, target[g * k * p..].as_mut_ptr(), p, false) };
+            }
+            if !pointwise {
+                self.col2im(col, gx);
+            }
+        }
+    }
+}
+
+/// The runs of images, and whether they go to the pool.
+fn runs(geo: &Geometry) -> (usize, usize) {
+    split_rows(geo.n, geo.macs() >= CONV_PARALLEL_MACS)
+}
+
+fn forward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec<T> {
+    let mut out = vec![T::zero(); geo.output_shape().iter().product()];
+    let (img_in, img_out) = (geo.image_len(), geo.c_out * geo.p());
+    if out.is_empty() {
+        return out;
+    }
+    let (_, per) = runs(geo);
+    map_parts(out.chunks_mut(per * img_out).collect(), |run, out: &mut [T]| {
+        let mut col = geo.column_buffer();
+        for (i, y) in out.chunks_exact_mut(img_out).enumerate() {
+            let b = run * per + i;
+            geo.forward_image(&x[b * img_in..(b + 1) * img_in], w, bias, &mut col, y);
+        }
+    });
+    out
+}
+
+fn backward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], gy: &[T], needs: [bool; 2]) -> (Option<Vec<T>>, Option<Vec<T>>) {
+    let (img_in, img_out) = (geo.image_len(), geo.c_out * geo.p());
+    let mut gx = vec![T::zero(); if needs[0] { x.len() } else { 0 }];
+    let (parts, per) = runs(geo);
+    let chunks: Vec<Option<&mut [T]>> = if needs[0] && img_in > 0 {
+        gx.chunks_mut(per * img_in).map(Some).collect()
+    } else {
+        (0..parts.min(geo.n)).map(|_| None).collect()
+    };
+    let partials = map_parts(chunks, |run, mut gx: Option<&mut [T]>| {
+        let mut col = geo.column_buffer();
+        let mut gw = needs[1].then(|| vec![T::zero(); w.len()]);
+        for b in run * per..((run + 1) * per).min(geo.n) {
+            let i = b - run * per;
+            let gx_b = gx.as_deref_mut().map(|g| &mut g[i * img_in..(i + 1) * img_in]);
+            let gy_b = &gy[b * img_out..(b + 1) * img_out];
+            geo.backward_image(&x[b * img_in..(b + 1) * img_in], w, gy_b, &mut col, gx_b, gw.as_deref_mut());
+        }
+        gw
+    });
+    let gw = needs[1].then(|| {
+        let mut parts = partials.into_iter().flatten();
+        let mut sum = parts.next().unwrap_or_else(|| vec![T::zero(); w.len()]);
+        for part in parts {
+            sum.iter_mut().zip(&part).for_each(|(s, &v)| *s += v);
+        }
+        sum
+    });
+    (needs[0].then_some(gx), gw)
+}
+
+/// The shape of `conv2d` of an input shaped `input` `[N, C_in, H, W]` with a weight
+/// shaped `weight` `[C_out, C_in/groups, kH, kW]`: `[N, C_out, oH, oW]` with
+/// `oH = (H + pad_top + pad_bottom - dilation*(kH-1) - 1) / stride + 1` (and so for W).
+///
+/// # Panics
+/// If the shapes or the spec do not fit, naming both shapes.
+#[track_caller]
+pub fn conv2d_output_shape(input: &[usize], weight: &[usize], spec: &Conv2dSpec) -> Vec<usize> {
+    Geometry::new(input, weight, spec).output_shape().to_vec()
+}
+
+/// The operands cast to the dtype they promote to, and contiguous.
+fn operands(arrays: &[&NdArray]) -> Vec<NdArray> {
+    let dtype = arrays.iter().fold(arrays[0].dtype(), |t, a| DType::promote(t, a.dtype()));
+    arrays.iter().map(|a| a.cast(dtype).contiguous()).collect()
+}
+
+fn slice<T: Element>(a: &NdArray) -> &[T] {
+    a.as_slice::<T>().expect("conv2d: operands were cast and made contiguous")
+}
+
+impl NdArray {
+    /// 2-D convolution (cross-correlation, as PyTorch) of this `[N, C_in, H, W]` input
+    /// with `weight` `[C_out, C_in/groups, kH, kW]` and an optional `bias` `[C_out]`,
+    /// giving `[N, C_out, oH, oW]` (see [`conv2d_output_shape`]). Float dtypes only;
+    /// mixed operands are promoted as in `matmul`.
+    ///
+    /// ```
+    /// use nabla_tensor::{Conv2dSpec, NdArray};
+    /// let x = NdArray::from_vec((0..9).map(|v| v as f32).collect(), &[1, 1, 3, 3]);
+    /// let w = NdArray::from_vec(vec![1.0f32, 1.0, 1.0, 1.0], &[1, 1, 2, 2]);
+    /// let y = x.conv2d(&w, None, &Conv2dSpec::default());
+    /// assert_eq!(y.to_vec::<f32>(), vec![8.0, 12.0, 20.0, 24.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If the shapes do not fit (the message names both), or for integer operands.
+    #[track_caller]
+    pub fn conv2d(&self, weight: &NdArray, bias: Option<&NdArray>, spec: &Conv2dSpec) -> NdArray {
+        let geo = Geometry::new(self.shape(), weight.shape(), spec);
+        if let Some(b) = bias {
+            if b.shape() != [geo.c_out] {
+                panic!(
+                    "conv2d: bias {:?} must have shape [{}] to match input {:?} and weight {:?}",
+                    b.shape(),
+                    geo.c_out,
+                    self.shape(),
+                    weight.shape()
+                );
+            }
+        }
+        pin_matrixmultiply_to_one_thread();
+        let mut arrays = vec![self, weight];
+        arrays.extend(bias);
+        let ops = operands(&arrays);
+        fn run<T: Gemm>(geo: &Geometry, ops: &[NdArray]) -> Storage {
+            T::into_storage(forward::<T>(geo, slice(&ops[0]), slice(&ops[1]), ops.get(2).map(slice)))
+        }
+        let storage = match ops[0].dtype() {
+            DType::F32 => run::<f32>(&geo, &ops),
+            DType::F64 => run::<f64>(&geo, &ops),
+            DType::I64 => panic!("conv2d: expected float tensors (f32 or f64), got i64"),
+        };
+        NdArray::from_storage(storage, &geo.output_shape())
+    }
+
+    /// The gradients of [`NdArray::conv2d`] with respect to its input (this array) and
+    /// its weight, given the output gradient `grad`; `needs` says which to compute. The
+    /// bias gradient is `grad.sum(&[0, 2, 3], false)`. Both come in the promoted dtype.
+    ///
+    /// # Panics
+    /// If the shapes do not fit, or `grad` does not have the output's shape.
+    #[track_caller]
+    pub fn conv2d_backward(
+        &self,
+        weight: &NdArray,
+        grad: &NdArray,
+        spec: &Conv2dSpec,
+        needs: [bool; 2],
+    ) -> (Option<NdArray>, Option<NdArray>) {
+        let geo = Geometry::new(self.shape(), weight.shape(), spec);
+        if grad.shape() != geo.output_shape() {
+            panic!(
+                "conv2d_backward: grad {:?} must have the output shape {:?} of input {:?} and weight {:?}",
+                grad.shape(),
+                geo.output_shape(),
+                self.shape(),
+                weight.shape()
+            );
+        }
+        pin_matrixmultiply_to_one_thread();
+        let ops = operands(&[self, weight, grad]);
+        type Grads = (Option<Storage>, Option<Storage>);
+        fn run<T: Gemm>(geo: &Geometry, ops: &[NdArray], needs: [bool; 2]) -> Grads {
+            let (gx, gw) = backward::<T>(geo, slice(&ops[0]), slice(&ops[1]), slice(&ops[2]), needs);
+            (gx.map(T::into_storage), gw.map(T::into_storage))
+        }
+        let (gx, gw) = match ops[0].dtype() {
+            DType::F32 => run::<f32>(&geo, &ops, needs),
+            DType::F64 => run::<f64>(&geo, &ops, needs),
+            DType::I64 => panic!("conv2d_backward: expected float tensors (f32 or f64), got i64"),
+        };
+        (gx.map(|s| NdArray::from_storage(s, self.shape())), gw.map(|s| NdArray::from_storage(s, weight.shape())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition, loop by loop, over `[N, C_in, H, W]` and `[C_out, C_in/g, kH, kW]`.
+    fn naive(x: &NdArray, w: &NdArray, b: Option<&NdArray>, s: &Conv2dSpec) -> Vec<f64> {
+        let geo = Geometry::new(x.shape(), w.shape(), s);
+        let (xv, wv) = (x.to_vec::<f64>(), w.to_vec::<f64>());
+        let bv = b.map(|b| b.to_vec::<f64>());
+        let (cig, cog) = (geo.c_in / s.groups, geo.c_out_g());
+        let mut out = vec![0.0; geo.output_shape().iter().product()];
+        let mut i = 0;
+        for n in 0..geo.n {
+            for o in 0..geo.c_out {
+                for y in 0..geo.oh {
+                    for xo in 0..geo.ow {
+                        let mut acc = bv.as_ref().map_or(0.0, |b| b[o]);
+                        for c in 0..cig {
+                            for ki in 0..geo.kh {
+                                for kj in 0..geo.kw {
+                                    let iy = (y * s.stride[0] + ki * s.dilation[0]) as isize - s.padding[0][0] as isize;
+                                    let ix =
+                                        (xo * s.stride[1] + kj * s.dilation[1]) as isize - s.padding[1][0] as isize;
+                                    if iy < 0 || ix < 0 || iy >= geo.h as isize || ix >= geo.w as isize {
+                                        continue;
+                                    }
+                                    let ci = o / cog * cig + c;
+                                    let xi = ((n * geo.c_in + ci) * geo.h + iy as usize) * geo.w + ix as usize;
+                                    acc += xv[xi] * wv[((o * cig + c) * geo.kh + ki) * geo.kw + kj];
+                                }
+                            }
+                        }
+                        out[i] = acc;
+                        i += 1;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn cases() -> Vec<([usize; 4], [usize; 4], Conv2dSpec)> {
+        let spec = |stride, padding, dilation, groups| Conv2dSpec { stride, padding, dilation, groups };
+        vec![
+            ([2, 3, 7, 6], [4, 3, 3, 3], Conv2dSpec::default()),
+            ([2, 3, 7, 6], [4, 3, 3, 2], spec([2, 3], [[1, 2], [0, 1]], [1, 1], 1)),
+            ([1, 4, 9, 8], [6, 2, 3, 3], spec([1, 2], [[2, 2], [1, 1]], [2, 3], 2)),
+            ([3, 4, 5, 5], [4, 1, 2, 2], spec([2, 2], [[1, 1], [1, 1]], [1, 1], 4)),
+            ([2, 5, 4, 3], [3, 5, 1, 1], Conv2dSpec::default()),
+            ([2, 5, 4, 3], [3, 5, 1, 1], spec([2, 1], [[0, 0], [0, 0]], [1, 1], 1)),
+            // Enough work for the pool: 32 * 64 * 121 * 288 multiply-adds.
+            ([32, 32, 13, 13], [64, 32, 3, 3], Conv2dSpec::default()),
+        ]
+    }
+
+    #[test]
+    fn forward_matches_naive_and_backward_is_its_adjoint() {
+        crate::set_num_threads(2);
+        for (xs, ws, spec) in cases() {
+            let x = NdArray::randn(&xs, DType::F64);
+            let w = NdArray::randn(&ws, DType::F64);
+            let b = NdArray::randn(&[ws[0]], DType::F64);
+            let y = x.conv2d(&w, Some(&b), &spec);
+            for (got, want) in y.to_vec::<f64>().iter().zip(naive(&x, &w, Some(&b), &spec)) {
+                assert!((got - want).abs() < 1e-9, "{xs:?} {ws:?} {spec:?}: {got} vs {want}");
+            }
+            // conv is linear in x and in w, so <g, conv(x, w)> = <gx, x> = <gw, w>.
+            let g = NdArray::randn(y.shape(), DType::F64);
+            let (gx, gw) = x.conv2d_backward(&w, &g, &spec, [true, true]);
+            let dot = |a: &NdArray, b: &NdArray| a.mul(b).sum_all().item();
+            let lhs = dot(&g, &x.conv2d(&w, None, &spec));
+            for rhs in [dot(&gx.unwrap(), &x), dot(&gw.unwrap(), &w)] {
+                assert!((lhs - rhs).abs() < 1e-8 * lhs.abs().max(1.0), "{xs:?} {ws:?} {spec:?}: {lhs} vs {rhs}");
+            }
+        }
+    }
+
+    #[test]
+    fn threads_do_not_change_f32_results_beyond_the_weight_grad_sum_order() {
+        let x = NdArray::randn(&[8, 32, 13, 13], DType::F32);
+        let w = NdArray::randn(&[64, 32, 3, 3], DType::F32);
+        let g = NdArray::randn(&[8, 64, 11, 11], DType::F32);
+        let run = |t| {
+            crate::set_num_threads(t);
+            let y = x.conv2d(&w, None, &Conv2dSpec::default());
+            let (gx, gw) = x.conv2d_backward(&w, &g, &Conv2dSpec::default(), [true, true]);
+            (y.to_vec::<f32>(), gx.unwrap().to_vec::<f32>(), gw.unwrap().to_vec::<f32>())
+        };
+        let (one, two, two_again) = (run(1), run(2), run(2));
+        assert_eq!(one.0, two.0);
+        assert_eq!(one.1, two.1);
+        assert_eq!(two.2, two_again.2);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "conv2d: input [1, 3, 5, 5] and weight [4, 2, 3, 3] with groups=1 do not fit: expected 3 input channels"
+    )]
+    fn channel_mismatch_names_both_shapes() {
+        NdArray::zeros(&[1, 3, 5, 5], DType::F32).conv2d(
+            &NdArray::zeros(&[4, 2, 3, 3], DType::F32),
+            None,
+            &Conv2dSpec::default(),
+        );
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "conv2d: input [1, 1, 2, 2] padded to [2, 2] is smaller than the kernel of weight [1, 1, 3, 3]"
+    )]
+    fn kernel_larger_than_input() {
+        NdArray::zeros(&[1, 1, 2, 2], DType::F32).conv2d(
+            &NdArray::zeros(&[1, 1, 3, 3], DType::F32),
+            None,
+            &Conv2dSpec::default(),
+        );
+    }
+}
