@@ -23,6 +23,7 @@ mod binary;
 mod display;
 mod dtype;
 mod error;
+pub mod gemm;
 mod index;
 mod kernels;
 mod layout;

@@ -1,0 +1,273 @@
+//! One layer in one direction over a whole sequence, recorded as ONE autograd node with
+//! a hand-written backward through time.
+//!
+//! Recording every step's ops instead would put ~10 nodes per step on the tape, and at
+//! batch 32 and hidden 64 the per-op overhead, not the arithmetic, would set the speed.
+//! Here the forward is one GEMM projecting every step's input, then per step one GEMM
+//! for the hidden state and one fused pass over the gates (`Cell::forward`) into
+//! buffers allocated once. Backward mirrors it: per step one fused pass and one GEMM
+//! for `dh`, then the weight gradients as single GEMMs over all steps
+//! (`dW_hh = dG^T H_prev` over the `[T*B, G*H]` gate-gradient matrix).
+//!
+//! Rows of the saved buffers are indexed by time (`t * B + b`), not by step: with
+//! `lengths`, the reverse direction processes sample `b` at time `len_b - 1 - s` in step
+//! `s`, and time indexing lets the big GEMMs pair each gate gradient with its input row.
+//! Rows of padded positions stay zero and so add nothing to the weight gradients.
+
+use nabla_autograd::{AutogradError, DType, NdArray, Tensor};
+use nabla_tensor::gemm::{gemm, Mat, MatMut};
+
+use super::act::CellFloat;
+use super::cell::Cell;
+use crate::functional::Saved;
+
+/// The parameters of one layer in one direction, with torch's shapes.
+pub(crate) struct Weights {
+    /// `[G*H, input]`.
+    pub w_ih: Tensor,
+    /// `[G*H, H]`.
+    pub w_hh: Tensor,
+    /// `[G*H]` each, or none without bias.
+    pub bias: Option<(Tensor, Tensor)>,
+}
+
+/// Sizes of one recurrence.
+#[derive(Clone, Copy)]
+struct Dims {
+    steps: usize,
+    batch: usize,
+    hidden: usize,
+}
+
+/// Which sample is at which time in each step.
+struct Schedule {
+    lengths: Vec<usize>,
+    reverse: bool,
+}
+
+impl Schedule {
+    /// The time sample `b` is at in step `s`, if its sequence is that long.
+    #[inline]
+    fn time(&self, s: usize, b: usize) -> Option<usize> {
+        let len = self.lengths[b];
+        (s < len).then(|| if self.reverse { len - 1 - s } else { s })
+    }
+}
+
+/// Runs `cell` over `x` (`[T, B, F]`, contiguous) from `state0` (`STATES` tensors of
+/// `[B, H]`). Returns one array `[T + STATES, B, H]`: the output of every time step
+/// (zero past a sequence's length), then the final states (at each sequence's last
+/// valid step). `lengths` are per sample, each in `1..=T`, already checked.
+pub(crate) fn recurrence<C: Cell>(
+    cell: C,
+    x: &Tensor,
+    state0: &[Tensor],
+    w: &Weights,
+    lengths: Vec<usize>,
+    reverse: bool,
+) -> Tensor {
+    let xa = x.data();
+    let [steps, batch, _] = *xa.shape() else { unreachable!("the driver passes [T, B, F]") };
+    let dims = Dims { steps, batch, hidden: w.w_hh.size(1) };
+    let schedule = Schedule { lengths, reverse };
+    let mut inputs = vec![x, &w.w_ih, &w.w_hh];
+    if let Some((b_ih, b_hh)) = &w.bias {
+        inputs.extend([b_ih, b_hh]);
+    }
+    inputs.extend(state0);
+    match xa.dtype() {
+        DType::F32 => run::<C, f32>(cell, dims, schedule, &inputs, w.bias.is_some()),
+        DType::F64 => run::<C, f64>(cell, dims, schedule, &inputs, w.bias.is_some()),
+        DType::I64 => unreachable!("the driver checks for a float input"),
+    }
+}
+
+/// What the forward keeps for backward.
+struct Tape<T> {
+    /// `[T*B, SAVED*H]`: the cell's saved values per time row.
+    saved: Vec<T>,
+    /// `[T*B, STATES*H]`: the state before each time row's step.
+    prev: NdArray,
+}
+
+fn run<C: Cell, T: CellFloat>(cell: C, dims: Dims, schedule: Schedule, inputs: &[&Tensor], bias: bool) -> Tensor {
+    let Dims { steps, batch, hidden: h } = dims;
+    let gh = C::GATES * h;
+    let x2 = inputs[0].data().reshape(&[(steps * batch) as isize, -1]);
+    let (w_ih, w_hh) = (inputs[1].data(), inputs[2].data().contiguous());
+    let mut xproj = x2.matmul(&w_ih.t());
+    let b_hh = bias.then(|| {
+        add_rows::<T>(xproj.data_mut(), &inputs[3].data().contiguous());
+        inputs[4].data().contiguous()
+    });
+    let states = &inputs[if bias { 5 } else { 3 }..];
+    let state0: Vec<NdArray> = states.iter().map(|s| s.data().contiguous()).collect();
+
+    let (out, tape) = forward::<C, T>(
+        cell,
+        dims,
+        &schedule,
+        xproj.as_slice().expect("a fresh product is contiguous"),
+        w_hh.as_slice().expect("made contiguous"),
+        b_hh.as_ref().map(|b| b.as_slice().expect("made contiguous")),
+        &state0,
+    );
+    let out = NdArray::from_vec(out, &[steps + C::STATES, batch, h]);
+
+    let saved_x = Saved::new(C::NAME, inputs[0], x2);
+    let saved_w_ih = Saved::new(C::NAME, inputs[1], w_ih);
+    let saved_w_hh = Saved::new(C::NAME, inputs[2], w_hh);
+    let n_inputs = inputs.len();
+    let backward = move |g: &NdArray, needs: &[bool]| -> Result<Vec<Option<NdArray>>, AutogradError> {
+        let (x2, w_ih, w_hh) = (saved_x.get()?, saved_w_ih.get()?, saved_w_hh.get()?);
+        let g = g.cast(T::DTYPE).contiguous();
+        let g = g.as_slice::<T>().expect("made contiguous");
+        let (dgx, dgh, dstate) =
+            backward::<C, T>(cell, dims, &schedule, &tape, w_hh.as_slice().expect("contiguous"), g);
+        let dgx = NdArray::from_vec(dgx, &[steps * batch, gh]);
+        let dgh = dgh.map_or_else(|| dgx.clone(), |v| NdArray::from_vec(v, &[steps * batch, gh]));
+        let mut grads: Vec<Option<NdArray>> = vec![
+            needs[0].then(|| dgx.matmul(w_ih).reshape(&[steps as isize, batch as isize, -1])),
+            needs[1].then(|| dgx.t().matmul(x2)),
+            needs[2].then(|| dgh.t().matmul(&tape.prev.narrow(1, 0, h))),
+        ];
+        if bias {
+            grads.push(needs[3].then(|| dgx.sum(&[0], false)));
+            grads.push(needs[4].then(|| dgh.sum(&[0], false)));
+        }
+        let dstate = NdArray::from_vec(dstate, &[batch, C::STATES * h]);
+        let first_state = grads.len();
+        grads.extend((0..C::STATES).map(|k| needs[first_state + k].then(|| dstate.narrow(1, k * h, h).contiguous())));
+        debug_assert_eq!(grads.len(), n_inputs);
+        Ok(grads)
+    };
+    Tensor::from_op(C::NAME, out, inputs, backward)
+}
+
+/// Adds `bias` to every row of `m`.
+fn add_rows<T: CellFloat>(m: &mut [T], bias: &NdArray) {
+    let bias = bias.as_slice::<T>().expect("bias has the input's dtype and is contiguous");
+    for row in m.chunks_exact_mut(bias.len()) {
+        row.iter_mut().zip(bias).for_each(|(v, &b)| *v += b);
+    }
+}
+
+/// The loop over time. Returns the packed output (see [`recurrence`]) and the tape.
+fn forward<C: Cell, T: CellFloat>(
+    cell: C,
+    dims: Dims,
+    schedule: &Schedule,
+    xproj: &[T],
+    w_hh: &[T],
+    b_hh: Option<&[T]>,
+    state0: &[NdArray],
+) -> (Vec<T>, Tape<T>) {
+    let Dims { steps, batch, hidden: h } = dims;
+    let (gh, sh, sv) = (C::GATES * h, C::STATES * h, C::SAVED * h);
+    // The running state, one row of `[h, c]` per sample.
+    let mut state = vec![T::zero(); batch * sh];
+    for (k, s0) in state0.iter().enumerate() {
+        let s0 = s0.as_slice::<T>().expect("initial states are contiguous and of the input's dtype");
+        for (row, src) in state.chunks_exact_mut(sh).zip(s0.chunks_exact(h)) {
+            row[k * h..(k + 1) * h].copy_from_slice(src);
+        }
+    }
+    let mut hproj = vec![T::zero(); batch * gh];
+    let mut out = vec![T::zero(); (steps + C::STATES) * batch * h];
+    let mut saved = vec![T::zero(); steps * batch * sv];
+    let mut prev = vec![T::zero(); steps * batch * sh];
+    for s in 0..steps {
+        let beta = match b_hh {
+            Some(b) => {
+                hproj.chunks_exact_mut(gh).for_each(|row| row.copy_from_slice(b));
+                T::one()
+            }
+            None => T::zero(),
+        };
+        gemm(
+            Mat::new(&state, batch, h, sh, 1),
+            Mat::row_major(w_hh, gh, h).t(),
+            beta,
+            MatMut::new(&mut hproj, batch, gh, gh),
+        );
+        for b in 0..batch {
+            let Some(t) = schedule.time(s, b) else { continue };
+            let r = t * batch + b;
+            let st = &mut state[b * sh..(b + 1) * sh];
+            prev[r * sh..(r + 1) * sh].copy_from_slice(st);
+            cell.forward(
+                &xproj[r * gh..(r + 1) * gh],
+                &hproj[b * gh..(b + 1) * gh],
+                st,
+                &mut saved[r * sv..(r + 1) * sv],
+            );
+            out[r * h..(r + 1) * h].copy_from_slice(&st[..h]);
+        }
+    }
+    let finals = &mut out[steps * batch * h..];
+    for (b, row) in state.chunks_exact(sh).enumerate() {
+        for k in 0..C::STATES {
+            finals[(k * batch + b) * h..(k * batch + b + 1) * h].copy_from_slice(&row[k * h..(k + 1) * h]);
+        }
+    }
+    let prev = NdArray::from_vec(prev, &[steps * batch, sh]);
+    (out, Tape { saved, prev })
+}
+
+/// Backward through time from `g`, the gradient of the packed output. Returns the
+/// gradients of the input projections (`[T*B, G*H]`, time rows), of the hidden
+/// projections when they differ, and of the initial state (`[B, STATES*H]`).
+#[allow(clippy::type_complexity)]
+fn backward<C: Cell, T: CellFloat>(
+    cell: C,
+    dims: Dims,
+    schedule: &Schedule,
+    tape: &Tape<T>,
+    w_hh: &[T],
+    g: &[T],
+) -> (Vec<T>, Option<Vec<T>>, Vec<T>) {
+    let Dims { steps, batch, hidden: h } = dims;
+    let (gh, sh, sv) = (C::GATES * h, C::STATES * h, C::SAVED * h);
+    let prev = tape.prev.as_slice::<T>().expect("saved contiguous");
+    // The gradient of the running state, seeded with that of the final states.
+    let mut dstate = vec![T::zero(); batch * sh];
+    let finals = &g[steps * batch * h..];
+    for (b, row) in dstate.chunks_exact_mut(sh).enumerate() {
+        for k in 0..C::STATES {
+            row[k * h..(k + 1) * h].copy_from_slice(&finals[(k * batch + b) * h..(k * batch + b + 1) * h]);
+        }
+    }
+    let mut dgx = vec![T::zero(); steps * batch * gh];
+    let mut dgh_all = C::HIDDEN_GRAD_DIFFERS.then(|| vec![T::zero(); steps * batch * gh]);
+    let mut dgh = vec![T::zero(); batch * gh];
+    for s in (0..steps).rev() {
+        for b in 0..batch {
+            let dgh_row = &mut dgh[b * gh..(b + 1) * gh];
+            let Some(t) = schedule.time(s, b) else {
+                dgh_row.fill(T::zero());
+                continue;
+            };
+            let r = t * batch + b;
+            let ds = &mut dstate[b * sh..(b + 1) * sh];
+            ds[..h].iter_mut().zip(&g[r * h..(r + 1) * h]).for_each(|(d, &go)| *d += go);
+            cell.backward(
+                &tape.saved[r * sv..(r + 1) * sv],
+                &prev[r * sh..(r + 1) * sh],
+                ds,
+                &mut dgx[r * gh..(r + 1) * gh],
+                dgh_row,
+            );
+            if let Some(all) = dgh_all.as_mut() {
+                all[r * gh..(r + 1) * gh].copy_from_slice(dgh_row);
+            }
+        }
+        // dh_prev += dG_h W_hh, into the `h` block of each state row.
+        gemm(
+            Mat::row_major(&dgh, batch, gh),
+            Mat::row_major(w_hh, gh, h),
+            T::one(),
+            MatMut::new(&mut dstate, batch, h, sh),
+        );
+    }
+    (dgx, dgh_all, dstate)
+}
