@@ -2,9 +2,10 @@
 //! bidirectional, batch first, variable lengths), padding invariance, and PyTorch's
 //! golden values (`fixtures/rnn.json`, written by `tools/fixtures/gen_rnn.py`).
 
-use nabla_autograd::{gradcheck, manual_seed, Tensor};
+use nabla_autograd::{gradcheck, manual_seed, DType, NdArray, Tensor};
 use nabla_nn::functional::{embedding, gru, lstm, rnn};
-use nabla_nn::{Embedding, Forward, ModuleExt, RnnConfig, RnnNonlinearity, GRU, LSTM, RNN};
+use nabla_nn::{Embedding, Forward, ModuleExt, RnnConfig, RnnNonlinearity, StateDict, GRU, LSTM, RNN};
+use serde::Deserialize;
 
 const KINDS: [&str; 4] = ["lstm", "gru", "rnn_tanh", "rnn_relu"];
 
@@ -252,4 +253,147 @@ fn lengths_beyond_the_padded_length_panic() {
 #[should_panic(expected = "lstm: input [5, 2, 4] must have input_size=3 features, got 4")]
 fn wrong_input_size_panics() {
     LSTM::new(3, 4).forward(&Tensor::randn(&[5, 2, 4]), None);
+}
+
+// ---------------------------------------------------------------------------------------
+// Golden values from PyTorch
+// ---------------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct Fixture {
+    torch_version: String,
+    cases: Vec<Case>,
+    embedding: EmbeddingCase,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    name: String,
+    kind: String,
+    num_layers: usize,
+    bias: bool,
+    batch_first: bool,
+    bidirectional: bool,
+    lengths: Option<Vec<usize>>,
+    params: std::collections::BTreeMap<String, Array>,
+    input: Array,
+    initial_states: Vec<Array>,
+    output: Array,
+    finals: Vec<Array>,
+    loss_weights: Vec<Array>,
+    grad_input: Array,
+    grad_initial_states: Vec<Array>,
+    grad_params: std::collections::BTreeMap<String, Array>,
+}
+
+#[derive(Deserialize)]
+struct EmbeddingCase {
+    weight: Array,
+    padding_idx: usize,
+    ids: Array,
+    output: Array,
+    loss_weights: Array,
+    grad_weight: Array,
+}
+
+#[derive(Deserialize)]
+struct Array {
+    shape: Vec<usize>,
+    data: Vec<f64>,
+}
+
+impl Array {
+    fn array(&self, dtype: DType) -> NdArray {
+        NdArray::from_vec(self.data.clone(), &self.shape).cast(dtype)
+    }
+    fn tensor(&self, dtype: DType) -> Tensor {
+        Tensor::new(self.array(dtype))
+    }
+}
+
+fn fixture() -> Fixture {
+    serde_json::from_str(include_str!("fixtures/rnn.json")).expect("fixtures/rnn.json is valid")
+}
+
+/// `got` within `rtol` (relative, with an absolute floor of `rtol / 10`) of torch's.
+fn assert_close(got: &Tensor, want: &Array, rtol: f64, what: &str) {
+    assert_eq!(got.shape(), want.shape, "{what}: shape");
+    for (i, (g, w)) in got.to_vec::<f64>().iter().zip(&want.data).enumerate() {
+        assert!((g - w).abs() <= rtol * (0.1 + w.abs()), "{what}: element {i}: got {g}, torch {w}");
+    }
+}
+
+/// Builds the module of `case` in f32, loads torch's state dict into it, and checks the
+/// forward values and every gradient; in f64 through the functional form.
+#[test]
+fn matches_pytorch_rnn_layers() {
+    let fx = fixture();
+    assert!(!fx.torch_version.is_empty());
+    for case in &fx.cases {
+        let config = RnnConfig {
+            num_layers: case.num_layers,
+            bias: case.bias,
+            batch_first: case.batch_first,
+            bidirectional: case.bidirectional,
+            ..RnnConfig::default()
+        };
+        let (input, hidden) = (case.input.shape[2], case.params["weight_hh_l0"].shape[1]);
+        let state: StateDict = case.params.iter().map(|(k, v)| (k.clone(), v.array(DType::F32))).collect();
+        let params: Vec<Tensor> = match case.kind.as_str() {
+            "lstm" => {
+                let m = LSTM::with_config(input, hidden, config);
+                m.load_state_dict(&state, true).unwrap();
+                m.parameters()
+            }
+            "gru" => {
+                let m = GRU::with_config(input, hidden, config);
+                m.load_state_dict(&state, true).unwrap();
+                m.parameters()
+            }
+            kind => {
+                let act = if kind == "rnn_tanh" { RnnNonlinearity::Tanh } else { RnnNonlinearity::Relu };
+                let m = RNN::with_config(input, hidden, act, config);
+                m.load_state_dict(&state, true).unwrap();
+                m.parameters()
+            }
+        };
+        check_case(case, &config, &params, DType::F32, 1e-5);
+        let params64: Vec<Tensor> =
+            config.param_names().iter().map(|n| case.params[n].tensor(DType::F64).requires_grad_(true)).collect();
+        check_case(case, &config, &params64, DType::F64, 1e-10);
+    }
+}
+
+fn check_case(case: &Case, config: &RnnConfig, params: &[Tensor], dtype: DType, rtol: f64) {
+    let name = format!("{} ({dtype})", case.name);
+    let x = case.input.tensor(dtype).requires_grad_(true);
+    let states: Vec<Tensor> = case.initial_states.iter().map(|s| s.tensor(dtype).requires_grad_(true)).collect();
+    let outs = run(&case.kind, &x, &states, params, config, case.lengths.as_deref());
+    assert_close(&outs[0], &case.output, rtol, &format!("{name} output"));
+    for (k, (got, want)) in outs[1..].iter().zip(&case.finals).enumerate() {
+        assert_close(got, want, rtol, &format!("{name} final state {k}"));
+    }
+    let loss = outs.iter().zip(&case.loss_weights).map(|(o, w)| (o * &w.tensor(dtype)).sum()).reduce(|a, b| a + b);
+    loss.unwrap().backward();
+    assert_close(&x.grad().unwrap(), &case.grad_input, rtol, &format!("{name} grad input"));
+    for (k, (s, want)) in states.iter().zip(&case.grad_initial_states).enumerate() {
+        assert_close(&s.grad().unwrap(), want, rtol, &format!("{name} grad initial state {k}"));
+    }
+    for (pname, p) in config.param_names().iter().zip(params) {
+        assert_close(&p.grad().unwrap(), &case.grad_params[pname], rtol, &format!("{name} grad {pname}"));
+    }
+}
+
+#[test]
+fn matches_pytorch_embedding_with_padding_idx() {
+    let case = fixture().embedding;
+    let weight = case.weight.tensor(DType::F32);
+    let emb = Embedding::with_padding_idx(weight.size(0), weight.size(1), case.padding_idx);
+    let state: StateDict = [("weight".to_string(), weight.data())].into_iter().collect();
+    emb.load_state_dict(&state, true).unwrap();
+    let ids = Tensor::new(case.ids.array(DType::I64));
+    let out = emb.forward(&ids);
+    assert_close(&out, &case.output, 1e-6, "embedding output");
+    (out * case.loss_weights.tensor(DType::F32)).sum().backward();
+    assert_close(&emb.weight.grad().unwrap(), &case.grad_weight, 1e-5, "embedding grad weight");
 }
