@@ -180,6 +180,40 @@ fn padding_does_not_change_the_result() {
     }
 }
 
+/// A batch big enough to be split over threads gives what its halves give when run
+/// alone (each half too small to be split).
+#[test]
+fn a_batch_split_over_threads_matches_its_halves() {
+    nabla_autograd::set_num_threads(2);
+    manual_seed(7);
+    let config = RnnConfig { bidirectional: true, ..RnnConfig::default() };
+    let (batch, hidden) = (128, 64);
+    let lengths: Vec<usize> = (0..batch).map(|b| 1 + b % 5).collect();
+    for kind in KINDS {
+        let ps = params(kind, 3, hidden, &config);
+        let x = Tensor::randn(&[5, batch, 3]).double().requires_grad_(true);
+        let loss = |outs: &[Tensor]| outs.iter().map(|t| t.sum()).reduce(|a, b| a + b).unwrap();
+        let whole = run(kind, &x, &[], &ps, &config, Some(&lengths));
+        loss(&whole).backward();
+        let whole_grads: Vec<Vec<f64>> = ps.iter().map(|p| p.grad().unwrap().to_vec::<f64>()).collect();
+        let gx = x.grad().unwrap();
+        ps.iter().for_each(Tensor::zero_grad);
+        let half = batch / 2;
+        let xs: Vec<Tensor> = (0..2).map(|i| x.detach().narrow(1, i * half, half).requires_grad_(true)).collect();
+        for (i, xh) in xs.iter().enumerate() {
+            let part = run(kind, xh, &[], &ps, &config, Some(&lengths[i * half..(i + 1) * half]));
+            for (w, p) in whole.iter().zip(&part) {
+                close(&w.narrow(w.dim() as isize - 2, i * half, half).to_vec::<f64>(), &p.to_vec::<f64>(), 1e-12, kind);
+            }
+            loss(&part).backward();
+            close(&gx.narrow(1, i * half, half).to_vec::<f64>(), &xh.grad().unwrap().to_vec::<f64>(), 1e-12, kind);
+        }
+        for (w, p) in whole_grads.iter().zip(&ps) {
+            close(w, &p.grad().unwrap().to_vec::<f64>(), 1e-10, kind);
+        }
+    }
+}
+
 fn close(a: &[f64], b: &[f64], tol: f64, what: &str) {
     assert_eq!(a.len(), b.len(), "{what}: lengths");
     for (i, (x, y)) in a.iter().zip(b).enumerate() {

@@ -5,21 +5,41 @@
 use super::act::CellFloat;
 use super::cell::Cell;
 
-/// Splits `row` into `N` consecutive blocks of `h` values.
+/// Units processed together. Each cell loads `LANES` units of every row it reads into
+/// local arrays, computes on them, then stores: the compiler turns the lane loops into
+/// SIMD code. A plain loop over the rows would not vectorise, as the rows are sub-slices
+/// of a few buffers that the compiler cannot prove disjoint (too many runtime checks).
+const LANES: usize = 8;
+
+/// Units `j0..j0 + LANES` of block `k` (of `h` units) of `row`; zeros past the block.
+/// Whole lanes move as one array (a vector load), not through a variable-length copy.
 #[inline(always)]
-fn blocks<T, const N: usize>(row: &[T], h: usize) -> [&[T]; N] {
-    std::array::from_fn(|k| &row[k * h..(k + 1) * h])
+fn load<T: CellFloat>(row: &[T], k: usize, h: usize, j0: usize) -> [T; LANES] {
+    let start = k * h + j0;
+    if j0 + LANES <= h {
+        return row[start..start + LANES].try_into().expect("LANES long");
+    }
+    let mut a = [T::zero(); LANES];
+    a.iter_mut().zip(&row[start..k * h + h]).for_each(|(a, &v)| *a = v);
+    a
 }
 
-/// Like [`blocks`], mutably.
+/// Stores what [`load`] loaded.
 #[inline(always)]
-fn blocks_mut<T, const N: usize>(row: &mut [T], h: usize) -> [&mut [T]; N] {
-    let mut rest = &mut row[..N * h];
-    std::array::from_fn(|_| {
-        let (head, tail) = std::mem::take(&mut rest).split_at_mut(h);
-        rest = tail;
-        head
-    })
+fn store<T: CellFloat>(row: &mut [T], k: usize, h: usize, j0: usize, a: &[T; LANES]) {
+    let start = k * h + j0;
+    if j0 + LANES <= h {
+        let dst: &mut [T; LANES] = (&mut row[start..start + LANES]).try_into().expect("LANES long");
+        *dst = *a;
+        return;
+    }
+    row[start..k * h + h].iter_mut().zip(a).for_each(|(d, &v)| *d = v);
+}
+
+/// Applies `f` to every lane.
+#[inline(always)]
+fn lanes<T: Copy>(f: impl Fn(usize) -> T) -> [T; LANES] {
+    std::array::from_fn(f)
 }
 
 /// `torch.nn.LSTM`'s cell:
@@ -38,40 +58,41 @@ impl Cell for LstmCell {
     #[inline]
     fn forward<T: CellFloat>(&self, xg: &[T], hg: &[T], state: &mut [T], saved: &mut [T]) {
         let h = state.len() / 2;
-        let [xi, xf, xgg, xo] = blocks(xg, h);
-        let [hi, hf, hgg, ho] = blocks(hg, h);
-        let [sh, sc] = blocks_mut(state, h);
-        let [si, sf, sg, so, stc] = blocks_mut(saved, h);
-        for j in 0..h {
-            let i = T::sigmoid(xi[j] + hi[j]);
-            let f = T::sigmoid(xf[j] + hf[j]);
-            let g = T::tanh_(xgg[j] + hgg[j]);
-            let o = T::sigmoid(xo[j] + ho[j]);
-            let c = f * sc[j] + i * g;
-            let tc = T::tanh_(c);
-            sc[j] = c;
-            sh[j] = o * tc;
-            (si[j], sf[j], sg[j], so[j], stc[j]) = (i, f, g, o, tc);
+        for j0 in (0..h).step_by(LANES) {
+            let pre = |k| {
+                let (x, hh) = (load(xg, k, h, j0), load(hg, k, h, j0));
+                lanes(|l| x[l] + hh[l])
+            };
+            let (pi, pf, pg, po) = (pre(0), pre(1), pre(2), pre(3));
+            let i = lanes(|l| T::sigmoid(pi[l]));
+            let f = lanes(|l| T::sigmoid(pf[l]));
+            let g = lanes(|l| T::tanh_(pg[l]));
+            let o = lanes(|l| T::sigmoid(po[l]));
+            let c0 = load(state, 1, h, j0);
+            let c = lanes(|l| f[l] * c0[l] + i[l] * g[l]);
+            let tc = lanes(|l| T::tanh_(c[l]));
+            store(state, 0, h, j0, &lanes(|l| o[l] * tc[l]));
+            store(state, 1, h, j0, &c);
+            for (k, a) in [i, f, g, o, tc].iter().enumerate() {
+                store(saved, k, h, j0, a);
+            }
         }
     }
 
     #[inline]
     fn backward<T: CellFloat>(&self, saved: &[T], prev: &[T], dstate: &mut [T], dgx: &mut [T], dgh: &mut [T]) {
         let h = prev.len() / 2;
-        let [si, sf, sg, so, stc] = blocks(saved, h);
-        let [_, pc] = blocks(prev, h);
-        let [dh, dc] = blocks_mut(dstate, h);
-        let [di, df, dg, d_o] = blocks_mut(dgx, h);
         let one = T::one();
-        for j in 0..h {
-            let (i, f, g, o, tc) = (si[j], sf[j], sg[j], so[j], stc[j]);
-            let c_grad = dc[j] + dh[j] * o * (one - tc * tc);
-            d_o[j] = dh[j] * tc * o * (one - o);
-            di[j] = c_grad * g * i * (one - i);
-            df[j] = c_grad * pc[j] * f * (one - f);
-            dg[j] = c_grad * i * (one - g * g);
-            dc[j] = c_grad * f;
-            dh[j] = T::zero();
+        for j0 in (0..h).step_by(LANES) {
+            let [i, f, g, o, tc] = std::array::from_fn(|k| load(saved, k, h, j0));
+            let (pc, dh, dc) = (load(prev, 1, h, j0), load(dstate, 0, h, j0), load(dstate, 1, h, j0));
+            let c_grad = lanes(|l| dc[l] + dh[l] * o[l] * (one - tc[l] * tc[l]));
+            store(dgx, 0, h, j0, &lanes(|l| c_grad[l] * g[l] * i[l] * (one - i[l])));
+            store(dgx, 1, h, j0, &lanes(|l| c_grad[l] * pc[l] * f[l] * (one - f[l])));
+            store(dgx, 2, h, j0, &lanes(|l| c_grad[l] * i[l] * (one - g[l] * g[l])));
+            store(dgx, 3, h, j0, &lanes(|l| dh[l] * tc[l] * o[l] * (one - o[l])));
+            store(dstate, 0, h, j0, &[T::zero(); LANES]);
+            store(dstate, 1, h, j0, &lanes(|l| c_grad[l] * f[l]));
         }
         dgh.copy_from_slice(dgx);
     }
@@ -93,35 +114,37 @@ impl Cell for GruCell {
     #[inline]
     fn forward<T: CellFloat>(&self, xg: &[T], hg: &[T], state: &mut [T], saved: &mut [T]) {
         let h = state.len();
-        let [xr, xz, xn] = blocks(xg, h);
-        let [hr, hz, hn] = blocks(hg, h);
-        let [sr, sz, sn, shn] = blocks_mut(saved, h);
-        let sh = &mut state[..h];
-        for j in 0..h {
-            let r = T::sigmoid(xr[j] + hr[j]);
-            let z = T::sigmoid(xz[j] + hz[j]);
-            let n = T::tanh_(xn[j] + r * hn[j]);
-            sh[j] = n + z * (sh[j] - n);
-            (sr[j], sz[j], sn[j], shn[j]) = (r, z, n, hn[j]);
+        for j0 in (0..h).step_by(LANES) {
+            let [xr, xz, xn] = std::array::from_fn(|k| load(xg, k, h, j0));
+            let [hr, hz, hn] = std::array::from_fn(|k| load(hg, k, h, j0));
+            let hp = load(state, 0, h, j0);
+            let r = lanes(|l| T::sigmoid(xr[l] + hr[l]));
+            let z = lanes(|l| T::sigmoid(xz[l] + hz[l]));
+            let n = lanes(|l| T::tanh_(xn[l] + r[l] * hn[l]));
+            store(state, 0, h, j0, &lanes(|l| n[l] + z[l] * (hp[l] - n[l])));
+            for (k, a) in [r, z, n, hn].iter().enumerate() {
+                store(saved, k, h, j0, a);
+            }
         }
     }
 
     #[inline]
     fn backward<T: CellFloat>(&self, saved: &[T], prev: &[T], dstate: &mut [T], dgx: &mut [T], dgh: &mut [T]) {
         let h = prev.len();
-        let [sr, sz, sn, shn] = blocks(saved, h);
-        let [dxr, dxz, dxn] = blocks_mut(dgx, h);
-        let [dhr, dhz, dhn] = blocks_mut(dgh, h);
-        let (ph, dh) = (&prev[..h], &mut dstate[..h]);
         let one = T::one();
-        for j in 0..h {
-            let (r, z, n) = (sr[j], sz[j], sn[j]);
-            let dn = dh[j] * (one - z) * (one - n * n);
-            let dz = dh[j] * (ph[j] - n) * z * (one - z);
-            let dr = dn * shn[j] * r * (one - r);
-            (dxr[j], dxz[j], dxn[j]) = (dr, dz, dn);
-            (dhr[j], dhz[j], dhn[j]) = (dr, dz, dn * r);
-            dh[j] = dh[j] * z;
+        for j0 in (0..h).step_by(LANES) {
+            let [r, z, n, hn] = std::array::from_fn(|k| load(saved, k, h, j0));
+            let (hp, dh) = (load(prev, 0, h, j0), load(dstate, 0, h, j0));
+            let dn = lanes(|l| dh[l] * (one - z[l]) * (one - n[l] * n[l]));
+            let dz = lanes(|l| dh[l] * (hp[l] - n[l]) * z[l] * (one - z[l]));
+            let dr = lanes(|l| dn[l] * hn[l] * r[l] * (one - r[l]));
+            for row in [&mut *dgx, &mut *dgh] {
+                store(row, 0, h, j0, &dr);
+                store(row, 1, h, j0, &dz);
+            }
+            store(dgx, 2, h, j0, &dn);
+            store(dgh, 2, h, j0, &lanes(|l| dn[l] * r[l]));
+            store(dstate, 0, h, j0, &lanes(|l| dh[l] * z[l]));
         }
     }
 }

@@ -9,6 +9,11 @@
 //! for `dh`, then the weight gradients as single GEMMs over all steps
 //! (`dW_hh = dG^T H_prev` over the `[T*B, G*H]` gate-gradient matrix).
 //!
+//! Samples recur independently, so a large batch is split into one part per thread, and
+//! each part runs its whole loop (forward and backward) on its own; only the weight
+//! gradients are summed at the end. Splitting each step instead would cost a hand-off
+//! to the pool per step, as much as a step's work at these sizes.
+//!
 //! Rows of the saved buffers are indexed by time (`t * B + b`), not by step: with
 //! `lengths`, the reverse direction processes sample `b` at time `len_b - 1 - s` in step
 //! `s`, and time indexing lets the big GEMMs pair each gate gradient with its input row.
@@ -16,6 +21,7 @@
 
 use nabla_autograd::{AutogradError, DType, NdArray, Tensor};
 use nabla_tensor::gemm::{gemm, Mat, MatMut};
+use nabla_tensor::{get_num_threads, parallel_map};
 
 use super::act::CellFloat;
 use super::cell::Cell;
@@ -82,66 +88,136 @@ pub(crate) fn recurrence<C: Cell>(
     }
 }
 
-/// What the forward keeps for backward.
+/// Below this many gate values per step (`B * G * H`) the batch is not split: a part
+/// must be big enough that its step outweighs the pool's hand-off.
+const SPLIT_MIN_GATES: usize = 4096;
+
+/// What the forward of one part of the batch keeps for backward.
 struct Tape<T> {
-    /// `[T*B, SAVED*H]`: the cell's saved values per time row.
+    /// The part's samples, `b0..b0 + schedule.lengths.len()`.
+    b0: usize,
+    schedule: Schedule,
+    /// `[T*Bp, F]`: the part's input.
+    x2: NdArray,
+    /// `[T*Bp, SAVED*H]`: the cell's saved values per time row.
     saved: Vec<T>,
-    /// `[T*B, STATES*H]`: the state before each time row's step.
+    /// `[T*Bp, STATES*H]`: the state before each time row's step.
     prev: NdArray,
 }
 
+/// The parameters as the kernels read them.
+struct Params {
+    w_ih: NdArray,
+    w_hh: NdArray,
+    bias: Option<(NdArray, NdArray)>,
+}
+
+/// Runs the recurrence, splitting the batch into one part per thread (samples recur
+/// independently, so each part runs its whole loop over time with no synchronisation),
+/// and records it as one node.
 fn run<C: Cell, T: CellFloat>(cell: C, dims: Dims, schedule: Schedule, inputs: &[&Tensor], bias: bool) -> Tensor {
     let Dims { steps, batch, hidden: h } = dims;
-    let gh = C::GATES * h;
-    let x2 = inputs[0].data().reshape(&[(steps * batch) as isize, -1]);
-    let (w_ih, w_hh) = (inputs[1].data(), inputs[2].data().contiguous());
-    let mut xproj = x2.matmul(&w_ih.t());
-    let b_hh = bias.then(|| {
-        add_rows::<T>(xproj.data_mut(), &inputs[3].data().contiguous());
-        inputs[4].data().contiguous()
+    let x = inputs[0].data();
+    let params = Params {
+        w_ih: inputs[1].data(),
+        w_hh: inputs[2].data().contiguous(),
+        bias: bias.then(|| (inputs[3].data().contiguous(), inputs[4].data().contiguous())),
+    };
+    let state0: Vec<NdArray> = inputs[if bias { 5 } else { 3 }..].iter().map(|s| s.data()).collect();
+    let n_parts = if batch * C::GATES * h >= 2 * SPLIT_MIN_GATES { get_num_threads().min(batch) } else { 1 };
+    let bounds: Vec<(usize, usize)> =
+        (0..n_parts).map(|p| (p * batch / n_parts, (p + 1) * batch / n_parts - p * batch / n_parts)).collect();
+    let parts = parallel_map(n_parts, |p| {
+        let (b0, bp) = bounds[p];
+        let part_schedule = Schedule { lengths: schedule.lengths[b0..b0 + bp].to_vec(), reverse: schedule.reverse };
+        let x2 = x.narrow(1, b0, bp).contiguous().reshape(&[(steps * bp) as isize, -1]);
+        let s0: Vec<NdArray> = state0.iter().map(|s| s.narrow(0, b0, bp).contiguous()).collect();
+        forward::<C, T>(cell, Dims { batch: bp, ..dims }, part_schedule, b0, x2, &params, &s0)
     });
-    let states = &inputs[if bias { 5 } else { 3 }..];
-    let state0: Vec<NdArray> = states.iter().map(|s| s.data().contiguous()).collect();
-
-    let (out, tape) = forward::<C, T>(
-        cell,
-        dims,
-        &schedule,
-        xproj.as_slice().expect("a fresh product is contiguous"),
-        w_hh.as_slice().expect("made contiguous"),
-        b_hh.as_ref().map(|b| b.as_slice().expect("made contiguous")),
-        &state0,
-    );
-    let out = NdArray::from_vec(out, &[steps + C::STATES, batch, h]);
-
-    let saved_x = Saved::new(C::NAME, inputs[0], x2);
-    let saved_w_ih = Saved::new(C::NAME, inputs[1], w_ih);
-    let saved_w_hh = Saved::new(C::NAME, inputs[2], w_hh);
-    let n_inputs = inputs.len();
-    let backward = move |g: &NdArray, needs: &[bool]| -> Result<Vec<Option<NdArray>>, AutogradError> {
-        let (x2, w_ih, w_hh) = (saved_x.get()?, saved_w_ih.get()?, saved_w_hh.get()?);
-        let g = g.cast(T::DTYPE).contiguous();
-        let g = g.as_slice::<T>().expect("made contiguous");
-        let (dgx, dgh, dstate) =
-            backward::<C, T>(cell, dims, &schedule, &tape, w_hh.as_slice().expect("contiguous"), g);
-        let dgx = NdArray::from_vec(dgx, &[steps * batch, gh]);
-        let dgh = dgh.map_or_else(|| dgx.clone(), |v| NdArray::from_vec(v, &[steps * batch, gh]));
-        let mut grads: Vec<Option<NdArray>> = vec![
-            needs[0].then(|| dgx.matmul(w_ih).reshape(&[steps as isize, batch as isize, -1])),
-            needs[1].then(|| dgx.t().matmul(x2)),
-            needs[2].then(|| dgh.t().matmul(&tape.prev.narrow(1, 0, h))),
-        ];
-        if bias {
-            grads.push(needs[3].then(|| dgx.sum(&[0], false)));
-            grads.push(needs[4].then(|| dgh.sum(&[0], false)));
+    let mut out = vec![T::zero(); (steps + C::STATES) * batch * h];
+    for (part, tape) in &parts {
+        let bp = tape.schedule.lengths.len();
+        for (dst, src) in out.chunks_exact_mut(batch * h).zip(part.chunks_exact(bp * h)) {
+            dst[tape.b0 * h..(tape.b0 + bp) * h].copy_from_slice(src);
         }
-        let dstate = NdArray::from_vec(dstate, &[batch, C::STATES * h]);
-        let first_state = grads.len();
-        grads.extend((0..C::STATES).map(|k| needs[first_state + k].then(|| dstate.narrow(1, k * h, h).contiguous())));
-        debug_assert_eq!(grads.len(), n_inputs);
-        Ok(grads)
+    }
+    let out = NdArray::from_vec(out, &[steps + C::STATES, batch, h]);
+    let tapes: Vec<Tape<T>> = parts.into_iter().map(|(_, tape)| tape).collect();
+
+    let saved_x = Saved::new(C::NAME, inputs[0], x);
+    let saved_w_ih = Saved::new(C::NAME, inputs[1], params.w_ih.clone());
+    let saved_w_hh = Saved::new(C::NAME, inputs[2], params.w_hh.clone());
+    let backward = move |g: &NdArray, needs: &[bool]| -> Result<Vec<Option<NdArray>>, AutogradError> {
+        let (_, w_ih, w_hh) = (saved_x.get()?, saved_w_ih.get()?, saved_w_hh.get()?);
+        let g = g.cast(T::DTYPE);
+        let grads = parallel_map(tapes.len(), |p| {
+            let tape = &tapes[p];
+            let bp = tape.schedule.lengths.len();
+            let g = g.narrow(1, tape.b0, bp).contiguous();
+            let g = g.as_slice::<T>().expect("made contiguous");
+            let w_hh = w_hh.as_slice().expect("contiguous");
+            part_grads::<C, T>(cell, Dims { batch: bp, ..dims }, tape, w_ih, w_hh, g, needs, bias)
+        });
+        // Inputs and states: concatenated along the batch; parameters: summed over parts.
+        let n_params = if bias { 4 } else { 2 };
+        let out = needs
+            .iter()
+            .enumerate()
+            .map(|(k, &need)| {
+                need.then(|| match k {
+                    0 => cat_parts(&grads, 0, 1),
+                    k if k <= n_params => {
+                        grads.iter().map(|g| g[k].clone().expect("needed")).reduce(|a, b| a.add(&b)).expect("a part")
+                    }
+                    k => cat_parts(&grads, k, 0),
+                })
+            })
+            .collect();
+        Ok(out)
     };
     Tensor::from_op(C::NAME, out, inputs, backward)
+}
+
+/// Input `k`'s gradient from every part, concatenated along `dim`.
+fn cat_parts(grads: &[Vec<Option<NdArray>>], k: usize, dim: isize) -> NdArray {
+    let parts: Vec<NdArray> = grads.iter().map(|g| g[k].clone().expect("needed")).collect();
+    if parts.len() == 1 {
+        return parts.into_iter().next().expect("one part");
+    }
+    NdArray::cat(&parts, dim)
+}
+
+/// One part's gradients of all inputs (in `recurrence`'s input order), `None` where not
+/// needed: backward through time, then one GEMM each for the input and weights.
+#[allow(clippy::too_many_arguments)]
+fn part_grads<C: Cell, T: CellFloat>(
+    cell: C,
+    dims: Dims,
+    tape: &Tape<T>,
+    w_ih: &NdArray,
+    w_hh: &[T],
+    g: &[T],
+    needs: &[bool],
+    bias: bool,
+) -> Vec<Option<NdArray>> {
+    let Dims { steps, batch, hidden: h } = dims;
+    let gh = C::GATES * h;
+    let (dgx, dgh, dstate) = backward::<C, T>(cell, dims, tape, w_hh, g);
+    let dgx = NdArray::from_vec(dgx, &[steps * batch, gh]);
+    let dgh = dgh.map_or_else(|| dgx.clone(), |v| NdArray::from_vec(v, &[steps * batch, gh]));
+    let mut grads: Vec<Option<NdArray>> = vec![
+        needs[0].then(|| dgx.matmul(w_ih).reshape(&[steps as isize, batch as isize, -1])),
+        needs[1].then(|| dgx.t().matmul(&tape.x2)),
+        needs[2].then(|| dgh.t().matmul(&tape.prev.narrow(1, 0, h))),
+    ];
+    if bias {
+        grads.push(needs[3].then(|| dgx.sum(&[0], false)));
+        grads.push(needs[4].then(|| dgh.sum(&[0], false)));
+    }
+    let dstate = NdArray::from_vec(dstate, &[batch, C::STATES * h]);
+    let first_state = grads.len();
+    grads.extend((0..C::STATES).map(|k| needs[first_state + k].then(|| dstate.narrow(1, k * h, h).contiguous())));
+    grads
 }
 
 /// Adds `bias` to every row of `m`.
@@ -152,18 +228,26 @@ fn add_rows<T: CellFloat>(m: &mut [T], bias: &NdArray) {
     }
 }
 
-/// The loop over time. Returns the packed output (see [`recurrence`]) and the tape.
+/// The loop over time for one part of the batch (samples `b0..b0 + B`). Returns the
+/// part's packed output (see [`recurrence`]) and its tape.
 fn forward<C: Cell, T: CellFloat>(
     cell: C,
     dims: Dims,
-    schedule: &Schedule,
-    xproj: &[T],
-    w_hh: &[T],
-    b_hh: Option<&[T]>,
+    schedule: Schedule,
+    b0: usize,
+    x2: NdArray,
+    params: &Params,
     state0: &[NdArray],
 ) -> (Vec<T>, Tape<T>) {
     let Dims { steps, batch, hidden: h } = dims;
     let (gh, sh, sv) = (C::GATES * h, C::STATES * h, C::SAVED * h);
+    let mut xproj = x2.matmul(&params.w_ih.t());
+    if let Some((b_ih, _)) = &params.bias {
+        add_rows::<T>(xproj.data_mut(), b_ih);
+    }
+    let xproj = xproj.as_slice::<T>().expect("a fresh product is contiguous");
+    let w_hh = params.w_hh.as_slice::<T>().expect("made contiguous");
+    let b_hh = params.bias.as_ref().map(|(_, b)| b.as_slice::<T>().expect("made contiguous"));
     // The running state, one row of `[h, c]` per sample.
     let mut state = vec![T::zero(); batch * sh];
     for (k, s0) in state0.iter().enumerate() {
@@ -211,7 +295,7 @@ fn forward<C: Cell, T: CellFloat>(
         }
     }
     let prev = NdArray::from_vec(prev, &[steps * batch, sh]);
-    (out, Tape { saved, prev })
+    (out, Tape { b0, schedule, x2, saved, prev })
 }
 
 /// Backward through time from `g`, the gradient of the packed output. Returns the
@@ -221,7 +305,6 @@ fn forward<C: Cell, T: CellFloat>(
 fn backward<C: Cell, T: CellFloat>(
     cell: C,
     dims: Dims,
-    schedule: &Schedule,
     tape: &Tape<T>,
     w_hh: &[T],
     g: &[T],
@@ -243,7 +326,7 @@ fn backward<C: Cell, T: CellFloat>(
     for s in (0..steps).rev() {
         for b in 0..batch {
             let dgh_row = &mut dgh[b * gh..(b + 1) * gh];
-            let Some(t) = schedule.time(s, b) else {
+            let Some(t) = tape.schedule.time(s, b) else {
                 dgh_row.fill(T::zero());
                 continue;
             };
