@@ -23,7 +23,6 @@ mod binary;
 mod display;
 mod dtype;
 mod error;
-pub mod gemm;
 mod index;
 mod kernels;
 mod layout;

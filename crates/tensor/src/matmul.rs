@@ -18,7 +18,7 @@ pub const MATMUL_PARALLEL_MACS: usize = 1 << 24;
 /// With its `threading` feature on (cargo unifies features, so any crate in the build
 /// can turn it on), matrixmultiply would start its own threads inside each block we
 /// already run on the pool. Pin it to one thread, unless the user chose a count.
-pub(crate) fn pin_matrixmultiply_to_one_thread() {
+fn pin_matrixmultiply_to_one_thread() {
     static PIN: std::sync::Once = std::sync::Once::new();
     PIN.call_once(|| {
         if std::env::var_os("MATMUL_NUM_THREADS").is_none() {

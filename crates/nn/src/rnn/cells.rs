@@ -55,7 +55,7 @@ impl Cell for LstmCell {
     const SAVED: usize = 5;
     const HIDDEN_GRAD_DIFFERS: bool = false;
 
-    #[inline]
+    #[inline(always)]
     fn forward<T: CellFloat>(&self, xg: &[T], hg: &[T], state: &mut [T], saved: &mut [T]) {
         let h = state.len() / 2;
         for j0 in (0..h).step_by(LANES) {
@@ -79,7 +79,7 @@ impl Cell for LstmCell {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn backward<T: CellFloat>(&self, saved: &[T], prev: &[T], dstate: &mut [T], dgx: &mut [T], dgh: &mut [T]) {
         let h = prev.len() / 2;
         let one = T::one();
@@ -111,7 +111,7 @@ impl Cell for GruCell {
     const SAVED: usize = 4;
     const HIDDEN_GRAD_DIFFERS: bool = true;
 
-    #[inline]
+    #[inline(always)]
     fn forward<T: CellFloat>(&self, xg: &[T], hg: &[T], state: &mut [T], saved: &mut [T]) {
         let h = state.len();
         for j0 in (0..h).step_by(LANES) {
@@ -128,7 +128,7 @@ impl Cell for GruCell {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn backward<T: CellFloat>(&self, saved: &[T], prev: &[T], dstate: &mut [T], dgx: &mut [T], dgh: &mut [T]) {
         let h = prev.len();
         let one = T::one();
@@ -171,7 +171,7 @@ impl Cell for ElmanCell {
     const SAVED: usize = 1;
     const HIDDEN_GRAD_DIFFERS: bool = false;
 
-    #[inline]
+    #[inline(always)]
     fn forward<T: CellFloat>(&self, xg: &[T], hg: &[T], state: &mut [T], saved: &mut [T]) {
         let h = state.len();
         let (xg, hg, sh, saved) = (&xg[..h], &hg[..h], &mut state[..h], &mut saved[..h]);
@@ -182,7 +182,7 @@ impl Cell for ElmanCell {
         saved.copy_from_slice(sh);
     }
 
-    #[inline]
+    #[inline(always)]
     fn backward<T: CellFloat>(&self, saved: &[T], prev: &[T], dstate: &mut [T], dgx: &mut [T], dgh: &mut [T]) {
         let h = prev.len();
         let (out, dh, dgx) = (&saved[..h], &mut dstate[..h], &mut dgx[..h]);

@@ -12,6 +12,8 @@ mod elman;
 mod gru;
 mod lstm;
 mod recurrence;
+mod simd;
+mod step_gemm;
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -20,11 +20,12 @@
 //! Rows of padded positions stay zero and so add nothing to the weight gradients.
 
 use nabla_autograd::{AutogradError, DType, NdArray, Tensor};
-use nabla_tensor::gemm::{gemm, Mat, MatMut};
 use nabla_tensor::{get_num_threads, parallel_map};
 
 use super::act::CellFloat;
 use super::cell::Cell;
+use super::simd::with_simd;
+use super::step_gemm::step_gemm;
 use crate::functional::Saved;
 
 /// The parameters of one layer in one direction, with torch's shapes.
@@ -108,7 +109,10 @@ struct Tape<T> {
 /// The parameters as the kernels read them.
 struct Params {
     w_ih: NdArray,
+    /// `[G*H, H]`, contiguous: the per-step weights of backward.
     w_hh: NdArray,
+    /// `[H, G*H]`, contiguous: the per-step weights of forward.
+    w_hh_t: NdArray,
     bias: Option<(NdArray, NdArray)>,
 }
 
@@ -121,6 +125,7 @@ fn run<C: Cell, T: CellFloat>(cell: C, dims: Dims, schedule: Schedule, inputs: &
     let params = Params {
         w_ih: inputs[1].data(),
         w_hh: inputs[2].data().contiguous(),
+        w_hh_t: inputs[2].data().t().contiguous(),
         bias: bias.then(|| (inputs[3].data().contiguous(), inputs[4].data().contiguous())),
     };
     let state0: Vec<NdArray> = inputs[if bias { 5 } else { 3 }..].iter().map(|s| s.data()).collect();
@@ -246,7 +251,7 @@ fn forward<C: Cell, T: CellFloat>(
         add_rows::<T>(xproj.data_mut(), b_ih);
     }
     let xproj = xproj.as_slice::<T>().expect("a fresh product is contiguous");
-    let w_hh = params.w_hh.as_slice::<T>().expect("made contiguous");
+    let w_hh_t = params.w_hh_t.as_slice::<T>().expect("made contiguous");
     let b_hh = params.bias.as_ref().map(|(_, b)| b.as_slice::<T>().expect("made contiguous"));
     // The running state, one row of `[h, c]` per sample.
     let mut state = vec![T::zero(); batch * sh];
@@ -260,34 +265,27 @@ fn forward<C: Cell, T: CellFloat>(
     let mut out = vec![T::zero(); (steps + C::STATES) * batch * h];
     let mut saved = vec![T::zero(); steps * batch * sv];
     let mut prev = vec![T::zero(); steps * batch * sh];
-    for s in 0..steps {
-        let beta = match b_hh {
-            Some(b) => {
+    with_simd(|| {
+        for s in 0..steps {
+            if let Some(b) = b_hh {
                 hproj.chunks_exact_mut(gh).for_each(|row| row.copy_from_slice(b));
-                T::one()
             }
-            None => T::zero(),
-        };
-        gemm(
-            Mat::new(&state, batch, h, sh, 1),
-            Mat::row_major(w_hh, gh, h).t(),
-            beta,
-            MatMut::new(&mut hproj, batch, gh, gh),
-        );
-        for b in 0..batch {
-            let Some(t) = schedule.time(s, b) else { continue };
-            let r = t * batch + b;
-            let st = &mut state[b * sh..(b + 1) * sh];
-            prev[r * sh..(r + 1) * sh].copy_from_slice(st);
-            cell.forward(
-                &xproj[r * gh..(r + 1) * gh],
-                &hproj[b * gh..(b + 1) * gh],
-                st,
-                &mut saved[r * sv..(r + 1) * sv],
-            );
-            out[r * h..(r + 1) * h].copy_from_slice(&st[..h]);
+            step_gemm(batch, h, gh, &state, sh, w_hh_t, &mut hproj, gh, b_hh.is_some());
+            for b in 0..batch {
+                let Some(t) = schedule.time(s, b) else { continue };
+                let r = t * batch + b;
+                let st = &mut state[b * sh..(b + 1) * sh];
+                prev[r * sh..(r + 1) * sh].copy_from_slice(st);
+                cell.forward(
+                    &xproj[r * gh..(r + 1) * gh],
+                    &hproj[b * gh..(b + 1) * gh],
+                    st,
+                    &mut saved[r * sv..(r + 1) * sv],
+                );
+                out[r * h..(r + 1) * h].copy_from_slice(&st[..h]);
+            }
         }
-    }
+    });
     let finals = &mut out[steps * batch * h..];
     for (b, row) in state.chunks_exact(sh).enumerate() {
         for k in 0..C::STATES {
@@ -323,34 +321,31 @@ fn backward<C: Cell, T: CellFloat>(
     let mut dgx = vec![T::zero(); steps * batch * gh];
     let mut dgh_all = C::HIDDEN_GRAD_DIFFERS.then(|| vec![T::zero(); steps * batch * gh]);
     let mut dgh = vec![T::zero(); batch * gh];
-    for s in (0..steps).rev() {
-        for b in 0..batch {
-            let dgh_row = &mut dgh[b * gh..(b + 1) * gh];
-            let Some(t) = tape.schedule.time(s, b) else {
-                dgh_row.fill(T::zero());
-                continue;
-            };
-            let r = t * batch + b;
-            let ds = &mut dstate[b * sh..(b + 1) * sh];
-            ds[..h].iter_mut().zip(&g[r * h..(r + 1) * h]).for_each(|(d, &go)| *d += go);
-            cell.backward(
-                &tape.saved[r * sv..(r + 1) * sv],
-                &prev[r * sh..(r + 1) * sh],
-                ds,
-                &mut dgx[r * gh..(r + 1) * gh],
-                dgh_row,
-            );
-            if let Some(all) = dgh_all.as_mut() {
-                all[r * gh..(r + 1) * gh].copy_from_slice(dgh_row);
+    with_simd(|| {
+        for s in (0..steps).rev() {
+            for b in 0..batch {
+                let dgh_row = &mut dgh[b * gh..(b + 1) * gh];
+                let Some(t) = tape.schedule.time(s, b) else {
+                    dgh_row.fill(T::zero());
+                    continue;
+                };
+                let r = t * batch + b;
+                let ds = &mut dstate[b * sh..(b + 1) * sh];
+                ds[..h].iter_mut().zip(&g[r * h..(r + 1) * h]).for_each(|(d, &go)| *d += go);
+                cell.backward(
+                    &tape.saved[r * sv..(r + 1) * sv],
+                    &prev[r * sh..(r + 1) * sh],
+                    ds,
+                    &mut dgx[r * gh..(r + 1) * gh],
+                    dgh_row,
+                );
+                if let Some(all) = dgh_all.as_mut() {
+                    all[r * gh..(r + 1) * gh].copy_from_slice(dgh_row);
+                }
             }
+            // dh_prev += dG_h W_hh, into the `h` block of each state row.
+            step_gemm(batch, gh, h, &dgh, gh, w_hh, &mut dstate, sh, true);
         }
-        // dh_prev += dG_h W_hh, into the `h` block of each state row.
-        gemm(
-            Mat::row_major(&dgh, batch, gh),
-            Mat::row_major(w_hh, gh, h),
-            T::one(),
-            MatMut::new(&mut dstate, batch, h, sh),
-        );
-    }
+    });
     (dgx, dgh_all, dstate)
 }
