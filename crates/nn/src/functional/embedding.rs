@@ -36,6 +36,9 @@ pub fn embedding(input: &Tensor, weight: &Tensor, padding_idx: Option<usize>) ->
     let [rows, dim] = *w.shape() else {
         panic!("embedding: weight must be 2-D [num_embeddings, embedding_dim], got shape {:?}", w.shape());
     };
+    if let Some(p) = padding_idx.filter(|&p| p >= rows) {
+        panic!("embedding: padding_idx {p} must be within num_embeddings ({rows})");
+    }
     let flat = ids.reshape(&[-1]);
     if let Some((pos, &bad)) = flat.to_vec::<i64>().iter().enumerate().find(|(_, &i)| i < 0 || i as usize >= rows) {
         panic!(
@@ -50,8 +53,13 @@ pub fn embedding(input: &Tensor, weight: &Tensor, padding_idx: Option<usize>) ->
     Tensor::from_op("embedding", out, &[weight], move |g, _| {
         let g = g.reshape(&[-1, dim as isize]);
         let mut gw = NdArray::index_add(&[rows, dim], 0, &flat, &g);
-        if let Some(p) = padding_idx.filter(|&p| p < rows) {
-            gw = gw.mul(&padding_mask(rows, p, gw.dtype()));
+        if let Some(p) = padding_idx {
+            let row = p * dim..(p + 1) * dim;
+            match gw.dtype() {
+                DType::F32 => gw.data_mut::<f32>()[row].fill(0.0),
+                DType::F64 => gw.data_mut::<f64>()[row].fill(0.0),
+                DType::I64 => unreachable!("a float weight has a float gradient"),
+            }
         }
         Ok(vec![Some(gw)])
     })
@@ -65,11 +73,4 @@ fn unravel(mut pos: usize, shape: &[usize]) -> Vec<usize> {
         pos /= d;
     }
     at
-}
-
-/// A `[rows, 1]` column of ones with a zero at `row`.
-fn padding_mask(rows: usize, row: usize, dtype: DType) -> NdArray {
-    let mut m = vec![1.0f64; rows];
-    m[row] = 0.0;
-    NdArray::from_vec(m, &[rows, 1]).cast(dtype)
 }
