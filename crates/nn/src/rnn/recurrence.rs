@@ -89,8 +89,8 @@ pub(crate) fn recurrence<C: Cell>(
     }
 }
 
-/// Below this many gate values per step (`B * G * H`) the batch is not split: a part
-/// must be big enough that its step outweighs the pool's hand-off.
+/// The fewest gate values per step (`B * G * H`) a part of a split batch gets: a part
+/// must be big enough that its work outweighs the pool's hand-off.
 const SPLIT_MIN_GATES: usize = 4096;
 
 /// What the forward of one part of the batch keeps for backward.
@@ -129,7 +129,7 @@ fn run<C: Cell, T: CellFloat>(cell: C, dims: Dims, schedule: Schedule, inputs: &
         bias: bias.then(|| (inputs[3].data().contiguous(), inputs[4].data().contiguous())),
     };
     let state0: Vec<NdArray> = inputs[if bias { 5 } else { 3 }..].iter().map(|s| s.data()).collect();
-    let n_parts = if batch * C::GATES * h >= 2 * SPLIT_MIN_GATES { get_num_threads().min(batch) } else { 1 };
+    let n_parts = get_num_threads().min(batch * C::GATES * h / SPLIT_MIN_GATES).min(batch).max(1);
     let bounds: Vec<(usize, usize)> =
         (0..n_parts).map(|p| (p * batch / n_parts, (p + 1) * batch / n_parts - p * batch / n_parts)).collect();
     let parts = parallel_map(n_parts, |p| {
