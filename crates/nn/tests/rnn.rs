@@ -431,3 +431,16 @@ fn matches_pytorch_embedding_with_padding_idx() {
     (out * case.loss_weights.tensor(DType::F32)).sum().backward();
     assert_close(&emb.weight.grad().unwrap(), &case.grad_weight, 1e-5, "embedding grad weight");
 }
+
+#[test]
+fn no_grad_forward_saves_nothing_and_gives_the_same_values() {
+    manual_seed(8);
+    let gru = GRU::with_config(3, 4, RnnConfig { bidirectional: true, ..RnnConfig::default() });
+    let x = Tensor::randn(&[5, 2, 3]);
+    let (out, h) = gru.forward_with_lengths(&x, &[3, 5], None);
+    assert!(out.requires_grad());
+    let _guard = nabla_autograd::no_grad();
+    let (out2, h2) = gru.forward_with_lengths(&x, &[3, 5], None);
+    assert!(!out2.requires_grad());
+    assert_eq!((out.to_vec::<f32>(), h.to_vec::<f32>()), (out2.to_vec::<f32>(), h2.to_vec::<f32>()));
+}

@@ -19,7 +19,7 @@
 //! `s`, and time indexing lets the big GEMMs pair each gate gradient with its input row.
 //! Rows of padded positions stay zero and so add nothing to the weight gradients.
 
-use nabla_autograd::{AutogradError, DType, NdArray, Tensor};
+use nabla_autograd::{is_grad_enabled, AutogradError, DType, NdArray, Tensor};
 use nabla_tensor::{get_num_threads, parallel_map};
 
 use super::act::CellFloat;
@@ -130,6 +130,8 @@ fn run<C: Cell, T: CellFloat>(cell: C, dims: Dims, schedule: Schedule, inputs: &
     };
     let state0: Vec<NdArray> = inputs[if bias { 5 } else { 3 }..].iter().map(|s| s.data()).collect();
     let n_parts = get_num_threads().min(batch * C::GATES * h / SPLIT_MIN_GATES).min(batch).max(1);
+    // Without a backward to come (inference, `no_grad`), nothing is saved.
+    let record = is_grad_enabled() && inputs.iter().any(|t| t.requires_grad());
     let bounds: Vec<(usize, usize)> =
         (0..n_parts).map(|p| (p * batch / n_parts, (p + 1) * batch / n_parts - p * batch / n_parts)).collect();
     let parts = parallel_map(n_parts, |p| {
@@ -137,7 +139,7 @@ fn run<C: Cell, T: CellFloat>(cell: C, dims: Dims, schedule: Schedule, inputs: &
         let part_schedule = Schedule { lengths: schedule.lengths[b0..b0 + bp].to_vec(), reverse: schedule.reverse };
         let x2 = x.narrow(1, b0, bp).contiguous().reshape(&[(steps * bp) as isize, -1]);
         let s0: Vec<NdArray> = state0.iter().map(|s| s.narrow(0, b0, bp).contiguous()).collect();
-        forward::<C, T>(cell, Dims { batch: bp, ..dims }, part_schedule, b0, x2, &params, &s0)
+        forward::<C, T>(cell, Dims { batch: bp, ..dims }, part_schedule, b0, x2, &params, &s0, record)
     });
     let mut out = vec![T::zero(); (steps + C::STATES) * batch * h];
     for (part, tape) in &parts {
@@ -234,7 +236,9 @@ fn add_rows<T: CellFloat>(m: &mut [T], bias: &NdArray) {
 }
 
 /// The loop over time for one part of the batch (samples `b0..b0 + B`). Returns the
-/// part's packed output (see [`recurrence`]) and its tape.
+/// part's packed output (see [`recurrence`]) and its tape, whose buffers are filled
+/// only if `record`.
+#[allow(clippy::too_many_arguments)]
 fn forward<C: Cell, T: CellFloat>(
     cell: C,
     dims: Dims,
@@ -243,6 +247,7 @@ fn forward<C: Cell, T: CellFloat>(
     x2: NdArray,
     params: &Params,
     state0: &[NdArray],
+    record: bool,
 ) -> (Vec<T>, Tape<T>) {
     let Dims { steps, batch, hidden: h } = dims;
     let (gh, sh, sv) = (C::GATES * h, C::STATES * h, C::SAVED * h);
@@ -263,8 +268,10 @@ fn forward<C: Cell, T: CellFloat>(
     }
     let mut hproj = vec![T::zero(); batch * gh];
     let mut out = vec![T::zero(); (steps + C::STATES) * batch * h];
-    let mut saved = vec![T::zero(); steps * batch * sv];
-    let mut prev = vec![T::zero(); steps * batch * sh];
+    // Unrecorded, every step writes its saved values into one scratch row.
+    let rows = if record { steps * batch } else { 1 };
+    let mut saved = vec![T::zero(); rows * sv];
+    let mut prev = vec![T::zero(); if record { rows * sh } else { 0 }];
     with_simd(|| {
         for s in 0..steps {
             if let Some(b) = b_hh {
@@ -275,12 +282,15 @@ fn forward<C: Cell, T: CellFloat>(
                 let Some(t) = schedule.time(s, b) else { continue };
                 let r = t * batch + b;
                 let st = &mut state[b * sh..(b + 1) * sh];
-                prev[r * sh..(r + 1) * sh].copy_from_slice(st);
+                let rs = if record { r } else { 0 };
+                if record {
+                    prev[r * sh..(r + 1) * sh].copy_from_slice(st);
+                }
                 cell.forward(
                     &xproj[r * gh..(r + 1) * gh],
                     &hproj[b * gh..(b + 1) * gh],
                     st,
-                    &mut saved[r * sv..(r + 1) * sv],
+                    &mut saved[rs * sv..(rs + 1) * sv],
                 );
                 out[r * h..(r + 1) * h].copy_from_slice(&st[..h]);
             }
@@ -292,7 +302,7 @@ fn forward<C: Cell, T: CellFloat>(
             finals[(k * batch + b) * h..(k * batch + b + 1) * h].copy_from_slice(&row[k * h..(k + 1) * h]);
         }
     }
-    let prev = NdArray::from_vec(prev, &[steps * batch, sh]);
+    let prev = NdArray::from_vec(prev, &[if record { steps * batch } else { 0 }, sh]);
     (out, Tape { b0, schedule, x2, saved, prev })
 }
 
