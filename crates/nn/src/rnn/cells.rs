@@ -59,11 +59,10 @@ impl Cell for LstmCell {
     fn forward<T: CellFloat>(&self, xg: &[T], hg: &[T], state: &mut [T], saved: &mut [T]) {
         let h = state.len() / 2;
         for j0 in (0..h).step_by(LANES) {
-            let pre = |k| {
+            let [pi, pf, pg, po]: [[T; LANES]; 4] = std::array::from_fn(|k| {
                 let (x, hh) = (load(xg, k, h, j0), load(hg, k, h, j0));
                 lanes(|l| x[l] + hh[l])
-            };
-            let (pi, pf, pg, po) = (pre(0), pre(1), pre(2), pre(3));
+            });
             let i = lanes(|l| T::sigmoid(pi[l]));
             let f = lanes(|l| T::sigmoid(pf[l]));
             let g = lanes(|l| T::tanh_(pg[l]));

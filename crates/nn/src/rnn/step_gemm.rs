@@ -114,17 +114,26 @@ fn rows<T: CellFloat, const FMA: bool, const R: usize>(
                 acc[..width].copy_from_slice(&c[(i + r) * ldc + j0..(i + r) * ldc + j0 + width]);
             }
         }
-        for p in 0..k {
-            let b_row = &b[p * n + j0..p * n + j0 + width];
-            let b_row: [T; BLOCK] = if width == BLOCK {
-                b_row.try_into().expect("BLOCK long")
-            } else {
-                std::array::from_fn(|l| if l < width { b_row[l] } else { T::zero() })
-            };
-            for (acc, a_row) in acc.iter_mut().zip(&a_rows) {
-                let av = a_row[p];
-                for l in 0..BLOCK {
-                    acc[l] = if FMA { av.mul_add(b_row[l], acc[l]) } else { acc[l] + av * b_row[l] };
+        // Two loops, so the full-width one loads whole vectors of `b` (a width test
+        // inside the loop made the compiler assemble them from pieces).
+        if width == BLOCK {
+            for p in 0..k {
+                let b_row: &[T; BLOCK] = b[p * n + j0..p * n + j0 + BLOCK].try_into().expect("BLOCK long");
+                for (acc, a_row) in acc.iter_mut().zip(&a_rows) {
+                    let av = a_row[p];
+                    for l in 0..BLOCK {
+                        acc[l] = if FMA { av.mul_add(b_row[l], acc[l]) } else { acc[l] + av * b_row[l] };
+                    }
+                }
+            }
+        } else {
+            for p in 0..k {
+                let b_row = &b[p * n + j0..p * n + j0 + width];
+                for (acc, a_row) in acc.iter_mut().zip(&a_rows) {
+                    let av = a_row[p];
+                    for l in 0..width {
+                        acc[l] = if FMA { av.mul_add(b_row[l], acc[l]) } else { acc[l] + av * b_row[l] };
+                    }
                 }
             }
         }
