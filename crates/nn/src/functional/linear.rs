@@ -2,8 +2,10 @@
 //! dims at once, the bias added in place, and one tape node instead of three
 //! (matmul, transpose, add).
 
-use nabla_autograd::{AutogradError, DType, NdArray, Tensor};
+use nabla_autograd::{DType, NdArray, Tensor};
 use nabla_tensor::Element;
+
+use super::saved::Saved;
 
 /// Applies `y = x W^T + b` (`F.linear(input, weight, bias)`).
 ///
@@ -55,8 +57,8 @@ pub fn linear(input: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Tensor 
     }
     let y = y.reshape(&out_dims);
 
-    let saved_x = Saved::new(input, x2);
-    let saved_w = Saved::new(weight, w);
+    let saved_x = Saved::new("linear", input, x2);
+    let saved_w = Saved::new("linear", weight, w);
     let dtypes = (input.dtype(), weight.dtype(), bias.map(Tensor::dtype));
     let backward = move |g: &NdArray, needs: &[bool]| {
         let g2 = g.reshape(&[rows, out_f as isize]);
@@ -93,35 +95,5 @@ fn add_rows<T: Element>(y: &mut NdArray, bias: &NdArray) {
         for (v, &bi) in row.iter_mut().zip(b) {
             *v += bi;
         }
-    }
-}
-
-/// An input's value saved for backward, with the version it had, so a backward after
-/// an in-place update (an optimizer step between forward and backward) fails as
-/// PyTorch does instead of using stale values. (`nabla-autograd` keeps its own
-/// equivalent private.)
-struct Saved {
-    tensor: Tensor,
-    value: NdArray,
-    version: u64,
-}
-
-impl Saved {
-    fn new(tensor: &Tensor, value: NdArray) -> Saved {
-        Saved { tensor: tensor.clone(), value, version: tensor.version() }
-    }
-
-    fn get(&self) -> Result<&NdArray, AutogradError> {
-        let now = self.tensor.version();
-        if now != self.version {
-            return Err(AutogradError::ModifiedInPlace {
-                op: "linear",
-                shape: self.value.shape().to_vec(),
-                dtype: self.value.dtype().to_string(),
-                version: now,
-                expected: self.version,
-            });
-        }
-        Ok(&self.value)
     }
 }
