@@ -13,6 +13,7 @@
 use crate::array::NdArray;
 use crate::dtype::{DType, Element};
 use crate::matmul::{pin_matrixmultiply_to_one_thread, Gemm, MatRef};
+use crate::reduce::lane_sum;
 use crate::storage::Storage;
 use crate::threads::{map_parts, split_rows};
 
@@ -309,8 +310,9 @@ fn forward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec
     out
 }
 
-fn backward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], gy: &[T], needs: [bool; 2]) -> (Option<Vec<T>>, Option<Vec<T>>) {
-    let (img_in, img_out) = (geo.image_len(), geo.c_out * geo.p());
+/// The input, weight and bias gradients, each computed only if `needs` says so.
+fn backward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], gy: &[T], needs: [bool; 3]) -> [Option<Vec<T>>; 3] {
+    let (img_in, img_out, p) = (geo.image_len(), geo.c_out * geo.p(), geo.p());
     let mut gx = vec![T::zero(); if needs[0] { x.len() } else { 0 }];
     let (parts, per) = runs(geo);
     let chunks: Vec<Option<&mut [T]>> = if needs[0] && img_in > 0 {
@@ -321,23 +323,30 @@ fn backward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], gy: &[T], needs: [bool; 2
     let partials = map_parts(chunks, |run, mut gx: Option<&mut [T]>| {
         let mut col = geo.column_buffer();
         let mut gw = needs[1].then(|| vec![T::zero(); w.len()]);
+        let mut gb = needs[2].then(|| vec![T::zero(); geo.c_out]);
         for b in run * per..((run + 1) * per).min(geo.n) {
             let i = b - run * per;
             let gx_b = gx.as_deref_mut().map(|g| &mut g[i * img_in..(i + 1) * img_in]);
             let gy_b = &gy[b * img_out..(b + 1) * img_out];
             geo.backward_image(&x[b * img_in..(b + 1) * img_in], w, gy_b, &mut col, gx_b, gw.as_deref_mut());
+            if let Some(gb) = gb.as_deref_mut().filter(|_| p > 0) {
+                for (s, row) in gb.iter_mut().zip(gy_b.chunks_exact(p)) {
+                    *s += lane_sum(row);
+                }
+            }
         }
-        gw
+        [gw, gb]
     });
-    let gw = needs[1].then(|| {
-        let mut parts = partials.into_iter().flatten();
-        let mut sum = parts.next().unwrap_or_else(|| vec![T::zero(); w.len()]);
-        for part in parts {
-            sum.iter_mut().zip(&part).for_each(|(s, &v)| *s += v);
+    // Partial sums are added in run order: deterministic for a given thread count.
+    let [mut gw, mut gb] = [needs[1].then(|| vec![T::zero(); w.len()]), needs[2].then(|| vec![T::zero(); geo.c_out])];
+    for [pw, pb] in partials {
+        for (sum, part) in [(&mut gw, pw), (&mut gb, pb)] {
+            if let (Some(sum), Some(part)) = (sum.as_mut(), part) {
+                sum.iter_mut().zip(&part).for_each(|(s, &v)| *s += v);
+            }
         }
-        sum
-    });
-    (needs[0].then_some(gx), gw)
+    }
+    [needs[0].then_some(gx), gw, gb]
 }
 
 /// The shape of `conv2d` of an input shaped `input` `[N, C_in, H, W]` with a weight
@@ -406,9 +415,9 @@ impl NdArray {
         NdArray::from_storage(storage, &geo.output_shape())
     }
 
-    /// The gradients of [`NdArray::conv2d`] with respect to its input (this array) and
-    /// its weight, given the output gradient `grad`; `needs` says which to compute. The
-    /// bias gradient is `grad.sum(&[0, 2, 3], false)`. Both come in the promoted dtype.
+    /// The gradients of [`NdArray::conv2d`] with respect to its input (this array), its
+    /// weight and its bias (`grad` summed over `[N, oH, oW]`), given the output gradient
+    /// `grad`; `needs` says which to compute. All come in the promoted dtype.
     ///
     /// # Panics
     /// If the shapes do not fit, or `grad` does not have the output's shape.
@@ -418,8 +427,8 @@ impl NdArray {
         weight: &NdArray,
         grad: &NdArray,
         spec: &Conv2dSpec,
-        needs: [bool; 2],
-    ) -> (Option<NdArray>, Option<NdArray>) {
+        needs: [bool; 3],
+    ) -> [Option<NdArray>; 3] {
         let geo = Geometry::new(self.shape(), weight.shape(), spec);
         if grad.shape() != geo.output_shape() {
             panic!(
@@ -432,17 +441,19 @@ impl NdArray {
         }
         pin_matrixmultiply_to_one_thread();
         let ops = operands(&[self, weight, grad]);
-        type Grads = (Option<Storage>, Option<Storage>);
-        fn run<T: Gemm>(geo: &Geometry, ops: &[NdArray], needs: [bool; 2]) -> Grads {
-            let (gx, gw) = backward::<T>(geo, slice(&ops[0]), slice(&ops[1]), slice(&ops[2]), needs);
-            (gx.map(T::into_storage), gw.map(T::into_storage))
+        fn run<T: Gemm>(geo: &Geometry, ops: &[NdArray], needs: [bool; 3]) -> [Option<Storage>; 3] {
+            backward::<T>(geo, slice(&ops[0]), slice(&ops[1]), slice(&ops[2]), needs).map(|g| g.map(T::into_storage))
         }
-        let (gx, gw) = match ops[0].dtype() {
+        let [gx, gw, gb] = match ops[0].dtype() {
             DType::F32 => run::<f32>(&geo, &ops, needs),
             DType::F64 => run::<f64>(&geo, &ops, needs),
             DType::I64 => panic!("conv2d_backward: expected float tensors (f32 or f64), got i64"),
         };
-        (gx.map(|s| NdArray::from_storage(s, self.shape())), gw.map(|s| NdArray::from_storage(s, weight.shape())))
+        [
+            gx.map(|s| NdArray::from_storage(s, self.shape())),
+            gw.map(|s| NdArray::from_storage(s, weight.shape())),
+            gb.map(|s| NdArray::from_storage(s, &[geo.c_out])),
+        ]
     }
 }
 
@@ -514,11 +525,15 @@ mod tests {
             }
             // conv is linear in x and in w, so <g, conv(x, w)> = <gx, x> = <gw, w>.
             let g = NdArray::randn(y.shape(), DType::F64);
-            let (gx, gw) = x.conv2d_backward(&w, &g, &spec, [true, true]);
+            let [gx, gw, gb] = x.conv2d_backward(&w, &g, &spec, [true, true, true]);
             let dot = |a: &NdArray, b: &NdArray| a.mul(b).sum_all().item();
             let lhs = dot(&g, &x.conv2d(&w, None, &spec));
             for rhs in [dot(&gx.unwrap(), &x), dot(&gw.unwrap(), &w)] {
                 assert!((lhs - rhs).abs() < 1e-8 * lhs.abs().max(1.0), "{xs:?} {ws:?} {spec:?}: {lhs} vs {rhs}");
+            }
+            let want = g.sum(&[0, 2, 3], false).to_vec::<f64>();
+            for (got, want) in gb.unwrap().to_vec::<f64>().iter().zip(want) {
+                assert!((got - want).abs() < 1e-9 * want.abs().max(1.0), "{xs:?} {ws:?} {spec:?}: bias grad");
             }
         }
     }
@@ -531,8 +546,9 @@ mod tests {
         let run = |t| {
             crate::set_num_threads(t);
             let y = x.conv2d(&w, None, &Conv2dSpec::default());
-            let (gx, gw) = x.conv2d_backward(&w, &g, &Conv2dSpec::default(), [true, true]);
-            (y.to_vec::<f32>(), gx.unwrap().to_vec::<f32>(), gw.unwrap().to_vec::<f32>())
+            let [gx, gw, gb] = x.conv2d_backward(&w, &g, &Conv2dSpec::default(), [true, true, true]);
+            let sums = [gw.unwrap().to_vec::<f32>(), gb.unwrap().to_vec::<f32>()];
+            (y.to_vec::<f32>(), gx.unwrap().to_vec::<f32>(), sums)
         };
         let (one, two, two_again) = (run(1), run(2), run(2));
         assert_eq!(one.0, two.0);
