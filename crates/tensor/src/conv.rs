@@ -162,7 +162,9 @@ impl Geometry {
                 for kj in 0..self.kw {
                     let row = (c * self.kh + ki) * self.kw + kj;
                     let xs = valid_outputs(self.ow, self.w, s.stride[1], kj * s.dilation[1], pl);
-                    let x0 = (xs.start * s.stride[1] + kj * s.dilation[1]).saturating_sub(pl);
+                    // With no valid output (a tap that only ever reads padding), any start
+                    // inside the row will do: nothing is read from it.
+                    let x0 = if xs.is_empty() { 0 } else { xs.start * s.stride[1] + kj * s.dilation[1] - pl };
                     for y in 0..self.oh {
                         let iy = ys.contains(&y).then(|| c * self.h + y * s.stride[0] + ki * s.dilation[0] - pt);
                         f(row, y, iy, xs.clone(), x0);
