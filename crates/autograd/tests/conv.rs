@@ -233,6 +233,15 @@ fn conv_cases() -> Vec<ConvCase> {
             bias: false,
             spec: Conv2dSpec::new([2, 2], [1, 1], [1, 1], 3),
         },
+        // Taps that only ever read the (right) padding, as padding="same" makes for
+        // an even kernel wider than the input.
+        ConvCase {
+            name: "taps only in padding",
+            x: [1, 1, 2, 1],
+            w: [2, 1, 2, 4],
+            bias: true,
+            spec: spec([1, 1], [[0, 1], [1, 2]], [1, 1], 1),
+        },
         ConvCase { name: "1x1", x: [2, 3, 3, 3], w: [2, 3, 1, 1], bias: true, spec: Conv2dSpec::default() },
         ConvCase {
             name: "1x1 stride 2",

@@ -1,18 +1,21 @@
 //! 2-D convolution in NCHW through im2col and the same `matrixmultiply` GEMM as
-//! `matmul`: per image, the input patches are unrolled into a `[C_in*kH*kW, oH*oW]`
-//! column buffer and each group's output rows come from one GEMM written straight into
-//! the NCHW result. The backward pass runs the same GEMMs transposed (strides, no copies)
-//! and folds the column gradient back with col2im.
+//! `matmul`: the input patches are unrolled into a `[C_in*kH*kW, oH*oW]` column matrix
+//! and each group's output rows come from one GEMM written straight into the NCHW
+//! result. When an image has few output pixels, several images are unrolled side by
+//! side so the GEMM stays wide, and their outputs are copied into place. The backward
+//! pass runs the same GEMMs transposed (strides, no copies) and folds the column
+//! gradient back with col2im.
 //!
 //! Images are split over the pool in one contiguous run per thread, each with its own
-//! column buffer (allocated once per run, not per image). The weight gradient is summed
+//! buffers (allocated once per run, not per image). Weight and bias gradients are summed
 //! per run and the partial sums are added in run order, so results are deterministic
-//! for a given thread count. A 1x1 kernel with stride 1 and no padding skips im2col: the
-//! image already is its column matrix.
+//! for a given thread count. A lone image under a 1x1 kernel with stride 1 and no
+//! padding skips im2col: it already is its column matrix.
 
 use crate::array::NdArray;
 use crate::dtype::{DType, Element};
 use crate::matmul::{pin_matrixmultiply_to_one_thread, Gemm, MatRef};
+use crate::reduce::lane_sum;
 use crate::storage::Storage;
 use crate::threads::{map_parts, split_rows};
 
@@ -134,23 +137,31 @@ impl Geometry {
         self.n * self.c_out * self.p() * self.k()
     }
 
-    /// True when the image itself is the column matrix (1x1 kernel, stride 1, no padding).
+    /// Images unrolled side by side into one column matrix, so every GEMM is at least
+    /// [`GEMM_COLUMNS`] wide: a 5x5 output alone would give GEMMs 9 columns wide, which
+    /// waste most of matrixmultiply's micro-kernel and repack the weight per image.
+    fn batch(&self) -> usize {
+        GEMM_COLUMNS.div_ceil(self.p().max(1))
+    }
+
+    /// True when a lone image is its own column matrix (1x1 kernel, stride 1, no padding).
     fn is_pointwise(&self) -> bool {
         let s = &self.spec;
         self.kh == 1 && self.kw == 1 && s.stride == [1, 1] && s.padding == [[0, 0], [0, 0]]
     }
 
-    fn column_buffer<T: Element>(&self) -> Vec<T> {
-        if self.is_pointwise() {
-            Vec::new()
-        } else {
-            vec![T::zero(); self.c_in * self.kh * self.kw * self.p()]
-        }
+    /// Scratch for one run: the column matrix and, when images are batched, an output
+    /// (or output gradient) in `[C_out, images*oH*oW]` layout.
+    fn buffers<T: Element>(&self, images: usize) -> (Vec<T>, Vec<T>) {
+        let m = self.batch().min(images);
+        let col = if m == 1 && self.is_pointwise() { 0 } else { self.c_in * self.kh * self.kw * m * self.p() };
+        let wide = if m == 1 { 0 } else { self.c_out * m * self.p() };
+        (vec![T::zero(); col], vec![T::zero(); wide])
     }
 
-    /// Calls `f(row, y, x_range, x0)` for each output row of each column-matrix row: the
-    /// output pixels `(y, x)` for `x` in `x_range` read input row `iy` from column `x0`
-    /// on (stepping by the W stride); the rest of the output row reads padding.
+    /// Calls `f(row, y, iy, x_range, x0)` for each output row of each column-matrix row:
+    /// the output pixels `(y, x)` for `x` in `x_range` read input row `iy` from column
+    /// `x0` on (stepping by the W stride); the rest of the output row reads padding.
     /// `iy` is `None` when the whole output row reads padding.
     fn for_each_tap(&self, mut f: impl FnMut(usize, usize, Option<usize>, std::ops::Range<usize>, usize)) {
         let s = &self.spec;
@@ -161,7 +172,9 @@ impl Geometry {
                 for kj in 0..self.kw {
                     let row = (c * self.kh + ki) * self.kw + kj;
                     let xs = valid_outputs(self.ow, self.w, s.stride[1], kj * s.dilation[1], pl);
-                    let x0 = (xs.start * s.stride[1] + kj * s.dilation[1]).saturating_sub(pl);
+                    // With no valid output (a tap that only ever reads padding), any start
+                    // inside the row will do: nothing is read from it.
+                    let x0 = if xs.is_empty() { 0 } else { xs.start * s.stride[1] + kj * s.dilation[1] - pl };
                     for y in 0..self.oh {
                         let iy = ys.contains(&y).then(|| c * self.h + y * s.stride[0] + ki * s.dilation[0] - pt);
                         f(row, y, iy, xs.clone(), x0);
@@ -171,11 +184,12 @@ impl Geometry {
         }
     }
 
-    /// Unrolls one image `[C_in, H, W]` into `col` `[C_in*kH*kW, oH*oW]`.
-    fn im2col<T: Element>(&self, img: &[T], col: &mut [T]) {
-        let (p, ow, w, sw) = (self.p(), self.ow, self.w, self.spec.stride[1]);
+    /// Unrolls one image `[C_in, H, W]` into its `oH*oW` columns of `col`, a column
+    /// matrix `[C_in*kH*kW, ld]` that starts at this image's first column.
+    fn im2col<T: Element>(&self, img: &[T], col: &mut [T], ld: usize) {
+        let (ow, w, sw) = (self.ow, self.w, self.spec.stride[1]);
         self.for_each_tap(|row, y, iy, xs, x0| {
-            let out = &mut col[row * p + y * ow..row * p + (y + 1) * ow];
+            let out = &mut col[row * ld + y * ow..row * ld + (y + 1) * ow];
             let Some(iy) = iy else {
                 out.fill(T::zero());
                 return;
@@ -194,13 +208,13 @@ impl Geometry {
         });
     }
 
-    /// Adds the column matrix `col` back onto the image `img` it was unrolled from (the
-    /// adjoint of [`Geometry::im2col`]).
-    fn col2im<T: Element>(&self, col: &[T], img: &mut [T]) {
-        let (p, ow, w, sw) = (self.p(), self.ow, self.w, self.spec.stride[1]);
+    /// Adds one image's columns of `col` (laid out as in [`Geometry::im2col`]) back onto
+    /// the image `img` they were unrolled from: the adjoint of `im2col`.
+    fn col2im<T: Element>(&self, col: &[T], ld: usize, img: &mut [T]) {
+        let (ow, w, sw) = (self.ow, self.w, self.spec.stride[1]);
         self.for_each_tap(|row, y, iy, xs, x0| {
             let Some(iy) = iy else { return };
-            let src = &col[row * p + y * ow..row * p + (y + 1) * ow];
+            let src = &col[row * ld + y * ow..row * ld + (y + 1) * ow];
             let dst = &mut img[iy * w..(iy + 1) * w];
             let n = xs.len();
             if sw == 1 {
@@ -215,81 +229,146 @@ impl Geometry {
         });
     }
 
-    /// The column matrix of `img`: the image itself when pointwise, else `col` filled.
-    fn columns<'a, T: Element>(&self, img: &'a [T], col: &'a mut [T]) -> &'a [T] {
-        if self.is_pointwise() {
-            img
-        } else {
-            self.im2col(img, col);
-            col
+    /// The column matrix `[C_in*kH*kW, m*oH*oW]` of `m` consecutive images: a lone
+    /// pointwise image itself, else `col` filled.
+    fn columns<'a, T: Element>(&self, imgs: &'a [T], m: usize, col: &'a mut [T]) -> &'a [T] {
+        if m == 1 && self.is_pointwise() {
+            return imgs;
         }
+        let (p, len) = (self.p(), self.image_len());
+        for i in 0..m {
+            self.im2col(&imgs[i * len..(i + 1) * len], &mut col[i * p..], m * p);
+        }
+        &col[..self.c_in * self.kh * self.kw * m * p]
     }
 
-    /// One image's output `[C_out, oH*oW]`: per group, `W_g @ cols_g` (+ bias).
-    fn forward_image<T: Gemm>(&self, img: &[T], weight: &[T], bias: Option<&[T]>, col: &mut [T], out: &mut [T]) {
-        let (p, k, m) = (self.p(), self.k(), self.c_out_g());
-        let cols = self.columns(img, col);
+    /// `dst[C_out, ld] = W_g @ cols_g` per group (+ bias), for a column matrix `ld` wide.
+    fn gemm_forward<T: Gemm>(&self, weight: &[T], bias: Option<&[T]>, cols: &[T], ld: usize, dst: &mut [T]) {
+        let (k, m) = (self.k(), self.c_out_g());
         if let Some(b) = bias {
-            for (row, &v) in out.chunks_exact_mut(p).zip(b) {
+            for (row, &v) in dst.chunks_exact_mut(ld).zip(b) {
                 row.fill(v);
             }
         }
         for g in 0..self.spec.groups {
             let a = MatRef { ptr: weight[g * m * k..].as_ptr(), rs: k as isize, cs: 1 };
-            let b = MatRef { ptr: cols[g * k * p..].as_ptr(), rs: p as isize, cs: 1 };
+            let b = MatRef { ptr: cols[g * k * ld..].as_ptr(), rs: ld as isize, cs: 1 };
             // SAFETY: group g's weight rows are `m x k` at `g*m*k` of `weight`
-            // ([C_out, k]), its column rows `k x p` at `g*k*p` of `cols` ([groups*k, p]),
-            // and its output rows `m x p` at `g*m*p` of this image's `out` ([C_out, p]),
-            // all in bounds; `out` is this image's own slice.
-            unsafe { T::gemm(m, k, p, a, b, out[g * m * p..].as_mut_ptr(), p, bias.is_some()) };
+            // ([C_out, k]), its column rows `k x ld` at `g*k*ld` of `cols`
+            // ([groups*k, ld]), and its output rows `m x ld` at `g*m*ld` of `dst`
+            // ([C_out, ld]), all in bounds; `dst` belongs to this run alone.
+            unsafe { T::gemm(m, k, ld, a, b, dst[g * m * ld..].as_mut_ptr(), ld, bias.is_some()) };
         }
     }
 
-    /// One image's gradients: adds `gy_g @ cols_g^T` to `gw`, and writes the input
-    /// gradient `col2im(W_g^T @ gy_g)` into `gx` (zeroed by the caller).
-    fn backward_image<T: Gemm>(
+    /// The outputs `[m, C_out, oH*oW]` of `m` consecutive images.
+    #[allow(clippy::too_many_arguments)]
+    fn forward_images<T: Gemm>(
         &self,
-        img: &[T],
+        imgs: &[T],
+        m: usize,
+        weight: &[T],
+        bias: Option<&[T]>,
+        (col, wide): (&mut [T], &mut [T]),
+        out: &mut [T],
+    ) {
+        let p = self.p();
+        let cols = self.columns(imgs, m, col);
+        if m == 1 {
+            return self.gemm_forward(weight, bias, cols, p, out);
+        }
+        let wide = &mut wide[..self.c_out * m * p];
+        self.gemm_forward(weight, bias, cols, m * p, wide);
+        for (o, row) in wide.chunks_exact(m * p).enumerate() {
+            for (i, src) in row.chunks_exact(p).enumerate() {
+                out[(i * self.c_out + o) * p..][..p].copy_from_slice(src);
+            }
+        }
+    }
+
+    /// The gradients from `m` consecutive images: adds `gy_g @ cols_g^T` to `gw` and
+    /// the row sums of `gy` to `gb`, and writes the input gradient
+    /// `col2im(W_g^T @ gy_g)` into `gx` (zeroed by the caller).
+    #[allow(clippy::too_many_arguments)]
+    fn backward_images<T: Gemm>(
+        &self,
+        imgs: &[T],
+        m: usize,
         weight: &[T],
         gy: &[T],
-        col: &mut [T],
+        (col, wide): (&mut [T], &mut [T]),
         gx: Option<&mut [T]>,
         gw: Option<&mut [T]>,
+        gb: Option<&mut [T]>,
     ) {
-        let (p, k, m) = (self.p(), self.k(), self.c_out_g());
+        let (p, k, mo) = (self.p(), self.k(), self.c_out_g());
+        let ld = m * p;
+        // The output gradient as `[C_out, ld]`: as given for one image, else gathered.
+        let gy: &[T] = if m == 1 {
+            gy
+        } else {
+            let wide = &mut wide[..self.c_out * ld];
+            for (o, row) in wide.chunks_exact_mut(ld).enumerate() {
+                for (i, dst) in row.chunks_exact_mut(p).enumerate() {
+                    dst.copy_from_slice(&gy[(i * self.c_out + o) * p..][..p]);
+                }
+            }
+            wide
+        };
+        if let Some(gb) = gb.filter(|_| ld > 0) {
+            for (s, row) in gb.iter_mut().zip(gy.chunks_exact(ld)) {
+                *s += lane_sum(row);
+            }
+        }
         if let Some(gw) = gw {
-            let cols = self.columns(img, col);
+            let cols = self.columns(imgs, m, col);
             for g in 0..self.spec.groups {
-                let a = MatRef { ptr: gy[g * m * p..].as_ptr(), rs: p as isize, cs: 1 };
-                let b = MatRef { ptr: cols[g * k * p..].as_ptr(), rs: 1, cs: p as isize };
-                // SAFETY: `gy_g` is `m x p` at `g*m*p` of this image's `[C_out, p]`
-                // gradient, `cols_g^T` reads the `k x p` block at `g*k*p` transposed, and
-                // `gw_g` is the `m x k` block at `g*m*k` of this run's own `[C_out, k]` sum.
-                unsafe { T::gemm(m, p, k, a, b, gw[g * m * k..].as_mut_ptr(), k, true) };
+                let a = MatRef { ptr: gy[g * mo * ld..].as_ptr(), rs: ld as isize, cs: 1 };
+                let b = MatRef { ptr: cols[g * k * ld..].as_ptr(), rs: 1, cs: ld as isize };
+                // SAFETY: `gy_g` is `mo x ld` at `g*mo*ld` of the `[C_out, ld]` gradient,
+                // `cols_g^T` reads the `k x ld` block at `g*k*ld` transposed, and `gw_g`
+                // is the `mo x k` block at `g*mo*k` of this run's own `[C_out, k]` sum.
+                unsafe { T::gemm(mo, ld, k, a, b, gw[g * mo * k..].as_mut_ptr(), k, true) };
             }
         }
         if let Some(gx) = gx {
-            let pointwise = self.is_pointwise();
-            let target: &mut [T] = if pointwise { gx } else { col };
+            let direct = m == 1 && self.is_pointwise();
+            let target: &mut [T] = if direct { gx } else { col };
             for g in 0..self.spec.groups {
-                let a = MatRef { ptr: weight[g * m * k..].as_ptr(), rs: 1, cs: k as isize };
-                let b = MatRef { ptr: gy[g * m * p..].as_ptr(), rs: p as isize, cs: 1 };
-                // SAFETY: `W_g^T` reads the `m x k` block at `g*m*k` of `weight`
-                // transposed, `gy_g` is `m x p` as above, and the `k x p` result goes to
-                // rows `g*k..(g+1)*k` of `target` (this run's column buffer, or this
-                // image's own gradient when pointwise; both `[groups*k, p]`).
-                unsafe { T::gemm(k, m, p, a, b, target[g * k * p..].as_mut_ptr(), p, false) };
+                let a = MatRef { ptr: weight[g * mo * k..].as_ptr(), rs: 1, cs: k as isize };
+                let b = MatRef { ptr: gy[g * mo * ld..].as_ptr(), rs: ld as isize, cs: 1 };
+                // SAFETY: `W_g^T` reads the `mo x k` block at `g*mo*k` of `weight`
+                // transposed, `gy_g` is `mo x ld` as above, and the `k x ld` result goes
+                // to rows `g*k..(g+1)*k` of `target` (this run's column buffer, or a lone
+                // pointwise image's own gradient; both `[groups*k, ld]`).
+                unsafe { T::gemm(k, mo, ld, a, b, target[g * k * ld..].as_mut_ptr(), ld, false) };
             }
-            if !pointwise {
-                self.col2im(col, gx);
+            if !direct {
+                let len = self.image_len();
+                for i in 0..m {
+                    self.col2im(&col[i * p..], ld, &mut gx[i * len..(i + 1) * len]);
+                }
             }
         }
     }
 }
 
+/// The width a GEMM's column matrix should reach by unrolling several images side by
+/// side (see [`Geometry::batch`]).
+const GEMM_COLUMNS: usize = 256;
+
 /// The runs of images, and whether they go to the pool.
 fn runs(geo: &Geometry) -> (usize, usize) {
     split_rows(geo.n, geo.macs() >= CONV_PARALLEL_MACS)
+}
+
+/// Calls `f(first, m)` for consecutive batches of at most `geo.batch()` of the images
+/// `range`.
+fn batches(geo: &Geometry, range: std::ops::Range<usize>, mut f: impl FnMut(usize, usize)) {
+    let step = geo.batch();
+    for first in range.clone().step_by(step) {
+        f(first, step.min(range.end - first));
+    }
 }
 
 fn forward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec<T> {
@@ -300,16 +379,19 @@ fn forward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec
     }
     let (_, per) = runs(geo);
     map_parts(out.chunks_mut(per * img_out).collect(), |run, out: &mut [T]| {
-        let mut col = geo.column_buffer();
-        for (i, y) in out.chunks_exact_mut(img_out).enumerate() {
+        let images = out.len() / img_out;
+        let (mut col, mut wide) = geo.buffers(images);
+        batches(geo, 0..images, |i, m| {
             let b = run * per + i;
-            geo.forward_image(&x[b * img_in..(b + 1) * img_in], w, bias, &mut col, y);
-        }
+            let imgs = &x[b * img_in..(b + m) * img_in];
+            geo.forward_images(imgs, m, w, bias, (&mut col, &mut wide), &mut out[i * img_out..(i + m) * img_out]);
+        });
     });
     out
 }
 
-fn backward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], gy: &[T], needs: [bool; 2]) -> (Option<Vec<T>>, Option<Vec<T>>) {
+/// The input, weight and bias gradients, each computed only if `needs` says so.
+fn backward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], gy: &[T], needs: [bool; 3]) -> [Option<Vec<T>>; 3] {
     let (img_in, img_out) = (geo.image_len(), geo.c_out * geo.p());
     let mut gx = vec![T::zero(); if needs[0] { x.len() } else { 0 }];
     let (parts, per) = runs(geo);
@@ -319,25 +401,29 @@ fn backward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], gy: &[T], needs: [bool; 2
         (0..parts.min(geo.n)).map(|_| None).collect()
     };
     let partials = map_parts(chunks, |run, mut gx: Option<&mut [T]>| {
-        let mut col = geo.column_buffer();
+        let range = run * per..((run + 1) * per).min(geo.n);
+        let (mut col, mut wide) = geo.buffers(range.len());
         let mut gw = needs[1].then(|| vec![T::zero(); w.len()]);
-        for b in run * per..((run + 1) * per).min(geo.n) {
+        let mut gb = needs[2].then(|| vec![T::zero(); geo.c_out]);
+        batches(geo, range, |b, m| {
             let i = b - run * per;
-            let gx_b = gx.as_deref_mut().map(|g| &mut g[i * img_in..(i + 1) * img_in]);
-            let gy_b = &gy[b * img_out..(b + 1) * img_out];
-            geo.backward_image(&x[b * img_in..(b + 1) * img_in], w, gy_b, &mut col, gx_b, gw.as_deref_mut());
-        }
-        gw
+            let gx_b = gx.as_deref_mut().map(|g| &mut g[i * img_in..(i + m) * img_in]);
+            let (imgs, gy_b) = (&x[b * img_in..(b + m) * img_in], &gy[b * img_out..(b + m) * img_out]);
+            let buffers = (&mut col[..], &mut wide[..]);
+            geo.backward_images(imgs, m, w, gy_b, buffers, gx_b, gw.as_deref_mut(), gb.as_deref_mut());
+        });
+        [gw, gb]
     });
-    let gw = needs[1].then(|| {
-        let mut parts = partials.into_iter().flatten();
-        let mut sum = parts.next().unwrap_or_else(|| vec![T::zero(); w.len()]);
-        for part in parts {
-            sum.iter_mut().zip(&part).for_each(|(s, &v)| *s += v);
+    // Partial sums are added in run order: deterministic for a given thread count.
+    let [mut gw, mut gb] = [needs[1].then(|| vec![T::zero(); w.len()]), needs[2].then(|| vec![T::zero(); geo.c_out])];
+    for [pw, pb] in partials {
+        for (sum, part) in [(&mut gw, pw), (&mut gb, pb)] {
+            if let (Some(sum), Some(part)) = (sum.as_mut(), part) {
+                sum.iter_mut().zip(&part).for_each(|(s, &v)| *s += v);
+            }
         }
-        sum
-    });
-    (needs[0].then_some(gx), gw)
+    }
+    [needs[0].then_some(gx), gw, gb]
 }
 
 /// The shape of `conv2d` of an input shaped `input` `[N, C_in, H, W]` with a weight
@@ -406,9 +492,9 @@ impl NdArray {
         NdArray::from_storage(storage, &geo.output_shape())
     }
 
-    /// The gradients of [`NdArray::conv2d`] with respect to its input (this array) and
-    /// its weight, given the output gradient `grad`; `needs` says which to compute. The
-    /// bias gradient is `grad.sum(&[0, 2, 3], false)`. Both come in the promoted dtype.
+    /// The gradients of [`NdArray::conv2d`] with respect to its input (this array), its
+    /// weight and its bias (`grad` summed over `[N, oH, oW]`), given the output gradient
+    /// `grad`; `needs` says which to compute. All come in the promoted dtype.
     ///
     /// # Panics
     /// If the shapes do not fit, or `grad` does not have the output's shape.
@@ -418,8 +504,8 @@ impl NdArray {
         weight: &NdArray,
         grad: &NdArray,
         spec: &Conv2dSpec,
-        needs: [bool; 2],
-    ) -> (Option<NdArray>, Option<NdArray>) {
+        needs: [bool; 3],
+    ) -> [Option<NdArray>; 3] {
         let geo = Geometry::new(self.shape(), weight.shape(), spec);
         if grad.shape() != geo.output_shape() {
             panic!(
@@ -432,17 +518,19 @@ impl NdArray {
         }
         pin_matrixmultiply_to_one_thread();
         let ops = operands(&[self, weight, grad]);
-        type Grads = (Option<Storage>, Option<Storage>);
-        fn run<T: Gemm>(geo: &Geometry, ops: &[NdArray], needs: [bool; 2]) -> Grads {
-            let (gx, gw) = backward::<T>(geo, slice(&ops[0]), slice(&ops[1]), slice(&ops[2]), needs);
-            (gx.map(T::into_storage), gw.map(T::into_storage))
+        fn run<T: Gemm>(geo: &Geometry, ops: &[NdArray], needs: [bool; 3]) -> [Option<Storage>; 3] {
+            backward::<T>(geo, slice(&ops[0]), slice(&ops[1]), slice(&ops[2]), needs).map(|g| g.map(T::into_storage))
         }
-        let (gx, gw) = match ops[0].dtype() {
+        let [gx, gw, gb] = match ops[0].dtype() {
             DType::F32 => run::<f32>(&geo, &ops, needs),
             DType::F64 => run::<f64>(&geo, &ops, needs),
             DType::I64 => panic!("conv2d_backward: expected float tensors (f32 or f64), got i64"),
         };
-        (gx.map(|s| NdArray::from_storage(s, self.shape())), gw.map(|s| NdArray::from_storage(s, weight.shape())))
+        [
+            gx.map(|s| NdArray::from_storage(s, self.shape())),
+            gw.map(|s| NdArray::from_storage(s, weight.shape())),
+            gb.map(|s| NdArray::from_storage(s, &[geo.c_out])),
+        ]
     }
 }
 
@@ -514,11 +602,15 @@ mod tests {
             }
             // conv is linear in x and in w, so <g, conv(x, w)> = <gx, x> = <gw, w>.
             let g = NdArray::randn(y.shape(), DType::F64);
-            let (gx, gw) = x.conv2d_backward(&w, &g, &spec, [true, true]);
+            let [gx, gw, gb] = x.conv2d_backward(&w, &g, &spec, [true, true, true]);
             let dot = |a: &NdArray, b: &NdArray| a.mul(b).sum_all().item();
             let lhs = dot(&g, &x.conv2d(&w, None, &spec));
             for rhs in [dot(&gx.unwrap(), &x), dot(&gw.unwrap(), &w)] {
                 assert!((lhs - rhs).abs() < 1e-8 * lhs.abs().max(1.0), "{xs:?} {ws:?} {spec:?}: {lhs} vs {rhs}");
+            }
+            let want = g.sum(&[0, 2, 3], false).to_vec::<f64>();
+            for (got, want) in gb.unwrap().to_vec::<f64>().iter().zip(want) {
+                assert!((got - want).abs() < 1e-9 * want.abs().max(1.0), "{xs:?} {ws:?} {spec:?}: bias grad");
             }
         }
     }
@@ -531,8 +623,9 @@ mod tests {
         let run = |t| {
             crate::set_num_threads(t);
             let y = x.conv2d(&w, None, &Conv2dSpec::default());
-            let (gx, gw) = x.conv2d_backward(&w, &g, &Conv2dSpec::default(), [true, true]);
-            (y.to_vec::<f32>(), gx.unwrap().to_vec::<f32>(), gw.unwrap().to_vec::<f32>())
+            let [gx, gw, gb] = x.conv2d_backward(&w, &g, &Conv2dSpec::default(), [true, true, true]);
+            let sums = [gw.unwrap().to_vec::<f32>(), gb.unwrap().to_vec::<f32>()];
+            (y.to_vec::<f32>(), gx.unwrap().to_vec::<f32>(), sums)
         };
         let (one, two, two_again) = (run(1), run(2), run(2));
         assert_eq!(one.0, two.0);

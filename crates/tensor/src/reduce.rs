@@ -40,7 +40,7 @@ impl Reduce {
 /// Sums a slice with eight independent accumulators: the compiler vectorises this (a
 /// single accumulator is a serial dependency chain) and the rounding error grows more
 /// slowly than with one running sum.
-fn lane_sum<T: Element>(xs: &[T]) -> T {
+pub(crate) fn lane_sum<T: Element>(xs: &[T]) -> T {
     let mut lanes = [T::zero(); 8];
     let chunks = xs.chunks_exact(8);
     let tail = chunks.remainder();

@@ -1,6 +1,6 @@
-//! 2-D convolution as one recorded op: the forward and both input gradients come from
-//! the im2col + GEMM kernels of `nabla-tensor`, the bias gradient is a sum over
-//! `[N, H, W]`.
+//! 2-D convolution as one recorded op: the forward and all three gradients come from
+//! the im2col + GEMM kernels of `nabla-tensor` (the bias gradient is summed in the same
+//! pass over the images).
 
 use nabla_tensor::Conv2dSpec;
 
@@ -35,10 +35,11 @@ impl Tensor {
         inputs.extend(bias);
         record("conv2d", out, &inputs, || {
             move |g, n| {
-                let (gx, gw) = sx.get()?.conv2d_backward(sw.get()?, g, &spec, [n[0], n[1]]);
+                let needs = [n[0], n[1], n.get(2) == Some(&true)];
+                let [gx, gw, gb] = sx.get()?.conv2d_backward(sw.get()?, g, &spec, needs);
                 let mut grads = vec![gx.map(|a| a.cast(dtypes.0)), gw.map(|a| a.cast(dtypes.1))];
                 if let Some(b_dtype) = dtypes.2 {
-                    grads.push(n[2].then(|| g.sum(&[0, 2, 3], false).cast(b_dtype)));
+                    grads.push(gb.map(|a| a.cast(b_dtype)));
                 }
                 Ok(grads)
             }

@@ -1,0 +1,40 @@
+//! Convolution forward and forward+backward at the three conv shapes of the tutorial
+//! CNN, batch 32, 3x3 kernels, stride 1, no padding: [32, 1, 28, 28] with 32 filters,
+//! [32, 32, 13, 13] with 64, [32, 64, 5, 5] with 64. As in training, the first layer's
+//! input (the images) needs no gradient; the others' do. Criterion reports FLOP/s of
+//! the forward pass (2 per multiply-add).
+//! Compare with `python3 tools/torch_conv_bench.py --threads N` on the same machine.
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use nabla::prelude::*;
+
+/// `(input shape, output channels)`.
+const SHAPES: [([usize; 4], usize); 3] = [([32, 1, 28, 28], 32), ([32, 32, 13, 13], 64), ([32, 64, 5, 5], 64)];
+
+fn bench(c: &mut Criterion) {
+    manual_seed(0);
+    let mut group = c.benchmark_group(format!("conv2d_3x3_f32_{}threads", get_num_threads()));
+    for (shape, c_out) in SHAPES {
+        let [n, c_in, h, w] = shape;
+        let conv = nn::Conv2d::new(c_in, c_out, 3);
+        let x = Tensor::randn(&shape).requires_grad_(c_in > 1);
+        let macs = n * c_out * (h - 2) * (w - 2) * c_in * 9;
+        group.throughput(Throughput::Elements(2 * macs as u64));
+        let id = format!("{shape:?}x{c_out}");
+        group.bench_with_input(BenchmarkId::new("forward", &id), &id, |b, _| {
+            let _guard = no_grad();
+            b.iter(|| black_box(conv.forward(&x)))
+        });
+        group.bench_with_input(BenchmarkId::new("forward_backward", &id), &id, |b, _| {
+            b.iter(|| {
+                conv.forward(&x).sum().backward();
+                conv.zero_grad();
+                x.zero_grad();
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Median time of conv2d forward and forward+backward in PyTorch at the tutorial CNN's three
+conv shapes (batch 32, 3x3, stride 1, no padding), for comparison with
+`cargo bench --bench conv`.
+
+    python3 tools/torch_conv_bench.py --threads 2
+"""
+import argparse
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+
+SHAPES = [((32, 1, 28, 28), 32), ((32, 32, 13, 13), 64), ((32, 64, 5, 5), 64)]
+
+
+def median_us(fn, iters):
+    for _ in range(max(10, iters // 10)):
+        fn()
+    samples = []
+    for _ in range(iters):
+        t = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t)
+    return statistics.median(samples) * 1e6
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--iters", type=int, default=300)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    for shape, c_out in SHAPES:
+        conv = nn.Conv2d(shape[1], c_out, 3)
+        x = torch.randn(*shape).requires_grad_(shape[1] > 1)
+
+        def forward():
+            with torch.no_grad():
+                conv(x)
+
+        def forward_backward():
+            conv(x).sum().backward()
+            conv.zero_grad(set_to_none=True)
+            x.grad = None
+
+        print(
+            f"torch conv2d {list(shape)}x{c_out}: forward median {median_us(forward, args.iters):.1f} us, "
+            f"forward_backward median {median_us(forward_backward, args.iters):.1f} us"
+        )
+
+
+if __name__ == "__main__":
+    main()
