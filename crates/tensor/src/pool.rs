@@ -141,27 +141,43 @@ fn float_op<R>(op: &str, x: &NdArray, f32_op: impl FnOnce(&[f32]) -> R, f64_op: 
 
 fn max_planes<T: Element>(x: &[T], [h, w]: [usize; 2], ys: &Axis, xs: &Axis) -> (Vec<T>, Vec<i64>) {
     let plane_out = ys.len() * xs.len();
-    let mut out = vec![(T::zero(), 0i64); x.len() / (h * w).max(1) * plane_out];
-    let neg_inf = T::from_f64(f64::NEG_INFINITY);
-    each_plane(&mut out, plane_out, x.len(), |p, o| {
-        let plane = &x[p * h * w..(p + 1) * h * w];
-        for oy in 0..ys.len() {
-            for ox in 0..xs.len() {
-                let mut best = (neg_inf, (ys.first[oy] * w + xs.first[ox]) as i64);
-                for iy in (0..ys.count[oy]).map(|j| ys.first[oy] + j * ys.step) {
-                    for ix in (0..xs.count[ox]).map(|j| xs.first[ox] + j * xs.step) {
-                        let v = plane[iy * w + ix];
-                        // NaN wins, and the first of equal maxima, as in PyTorch.
-                        if v > best.0 || is_nan(v) {
-                            best = (v, (iy * w + ix) as i64);
-                        }
-                    }
-                }
-                o[oy * xs.len() + ox] = best;
-            }
+    let planes = x.len() / (h * w).max(1);
+    let mut values = vec![T::zero(); planes * plane_out];
+    let mut indices = vec![0i64; planes * plane_out];
+    if plane_out == 0 {
+        return (values, indices);
+    }
+    let (_, per) = split_rows(planes, x.len() >= PARALLEL_THRESHOLD);
+    let parts: Vec<_> = values.chunks_mut(per * plane_out).zip(indices.chunks_mut(per * plane_out)).collect();
+    map_parts(parts, |run, (values, indices)| {
+        let outputs = values.chunks_exact_mut(plane_out).zip(indices.chunks_exact_mut(plane_out));
+        for (i, (values, indices)) in outputs.enumerate() {
+            let p = run * per + i;
+            max_plane(&x[p * h * w..(p + 1) * h * w], w, ys, xs, values, indices);
         }
     });
-    out.into_iter().unzip()
+    (values, indices)
+}
+
+/// The windows' maxima of one plane and their flat positions in it.
+fn max_plane<T: Element>(plane: &[T], w: usize, ys: &Axis, xs: &Axis, values: &mut [T], indices: &mut [i64]) {
+    let neg_inf = T::from_f64(f64::NEG_INFINITY);
+    for oy in 0..ys.len() {
+        for ox in 0..xs.len() {
+            let (mut best, mut at) = (neg_inf, ys.first[oy] * w + xs.first[ox]);
+            for iy in (0..ys.count[oy]).map(|j| ys.first[oy] + j * ys.step) {
+                for ix in (0..xs.count[ox]).map(|j| xs.first[ox] + j * xs.step) {
+                    let v = plane[iy * w + ix];
+                    // NaN wins, and the first of equal maxima, as in PyTorch.
+                    if v > best || is_nan(v) {
+                        (best, at) = (v, iy * w + ix);
+                    }
+                }
+            }
+            values[oy * xs.len() + ox] = best;
+            indices[oy * xs.len() + ox] = at as i64;
+        }
+    }
 }
 
 fn max_backward<T: Element>(g: &[T], idx: &[i64], plane_out: usize, plane_in: usize, planes: usize) -> Vec<T> {
