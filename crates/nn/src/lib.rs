@@ -9,6 +9,8 @@
 //! - layers with PyTorch's names, arguments and default initialisation: [`Linear`],
 //!   [`ReLU`], [`Sigmoid`], [`Tanh`], [`Softmax`], [`LogSoftmax`], [`Dropout`],
 //!   [`BatchNorm1d`], [`BatchNorm2d`], [`Flatten`], [`Identity`], [`Sequential`];
+//!   convolution and pooling: [`Conv2d`], [`Conv1d`], [`MaxPool2d`], [`AvgPool2d`],
+//!   [`AdaptiveAvgPool2d`]; sequences: [`Embedding`], [`LSTM`], [`GRU`], [`RNN`];
 //! - [`functional`] (stateless forms and the losses), [`init`] (initialisers),
 //!   [`l1_penalty`]/[`l2_penalty`], and [`checkpoint`] files.
 //!
