@@ -76,3 +76,21 @@ fn sst2_lstm_reaches_80_percent_within_three_epochs() {
     let best = reports.iter().map(|r| r.accuracy()).fold(0.0, f64::max);
     assert!(best >= 0.80, "best dev accuracy in 3 epochs: {best}");
 }
+
+#[test]
+fn mnist_cnn_batchnorm_variant_has_norms_and_trains_them() {
+    use nabla::prelude::*;
+    let plain = mnist_cnn::Cnn::new(false);
+    let normed = mnist_cnn::Cnn::new(true);
+    // 4 BatchNorms add a weight and a bias each; their running stats are buffers.
+    assert_eq!(normed.parameters().len(), plain.parameters().len() + 8);
+    let buffers: Vec<String> = normed.named_buffers().into_iter().map(|(name, _)| name).collect();
+    assert!(buffers.contains(&"block1.norm.running_mean".to_string()), "{buffers:?}");
+    assert!(buffers.contains(&"norm.num_batches_tracked".to_string()), "{buffers:?}");
+    let x = Tensor::randn(&[4, 1, 28, 28]);
+    let before = normed.state_dict()["block2.norm.running_var"].to_vec::<f32>();
+    normed.forward(&x).sum().backward();
+    assert_eq!(normed.forward(&x).shape(), vec![4, 10]);
+    assert_ne!(normed.state_dict()["block2.norm.running_var"].to_vec::<f32>(), before);
+    assert!(normed.parameters().iter().all(|p| p.grad().is_some()));
+}
