@@ -3,9 +3,12 @@
 //! `tools/fixtures/gen_batchnorm.py`) with the state loaded under PyTorch's names;
 //! finite-difference gradient checks; and the errors.
 
+mod common;
+
 use std::collections::BTreeMap;
 
-use nabla_autograd::{gradcheck, DType, NdArray, Tensor};
+use common::Array;
+use nabla_autograd::{gradcheck, DType, Tensor};
 use nabla_nn::functional::{batch_norm, RunningStats};
 use nabla_nn::{BatchNorm, BatchNorm1d, BatchNorm2d, BatchNormOptions, Forward, ModuleExt};
 use serde::Deserialize;
@@ -38,21 +41,6 @@ struct Case {
     y3_eval: Array,
 }
 
-#[derive(Deserialize)]
-struct Array {
-    shape: Vec<usize>,
-    data: Vec<f64>,
-}
-
-impl Array {
-    fn array(&self) -> NdArray {
-        NdArray::from_vec(self.data.clone(), &self.shape)
-    }
-    fn tensor(&self) -> Tensor {
-        Tensor::new(self.array().cast(DType::F32))
-    }
-}
-
 fn assert_close(what: &str, got: &Tensor, expected: &Array) {
     assert_eq!(got.shape(), expected.shape, "{what}: shape");
     let got = got.to_dtype(DType::F64).to_vec::<f64>();
@@ -70,7 +58,7 @@ fn layer<const D: usize>(case: &Case) -> BatchNorm<D> {
         track_running_stats: case.track_running_stats,
     };
     let bn = BatchNorm::<D>::with_options(case.num_features, options);
-    let state = case.initial_state.iter().map(|(k, v)| (k.clone(), v.array().cast(dtype_of(k)))).collect();
+    let state = case.initial_state.iter().map(|(k, v)| (k.clone(), v.array(dtype_of(k)))).collect();
     let missing = bn.load_state_dict(&state, true).unwrap();
     assert!(missing.is_empty(), "{}: {missing:?}", case.name);
     bn
@@ -87,11 +75,11 @@ fn dtype_of(name: &str) -> DType {
 fn check_case<const D: usize>(case: &Case) {
     let bn = layer::<D>(case);
     bn.train();
-    bn.forward(&case.x1.tensor());
-    let x2 = case.x2.tensor().requires_grad_(true);
+    bn.forward(&case.x1.tensor(DType::F32));
+    let x2 = case.x2.tensor(DType::F32).requires_grad_(true);
     let y2 = bn.forward(&x2);
     assert_close(&format!("{} y2", case.name), &y2, &case.y2);
-    y2.mul(&case.grad_output.tensor()).sum().backward();
+    y2.mul(&case.grad_output.tensor(DType::F32)).sum().backward();
     assert_close(&format!("{} grad x2", case.name), &x2.grad().unwrap(), &case.grad_x2);
     for (what, param, expected) in [("weight", &bn.weight, &case.grad_weight), ("bias", &bn.bias, &case.grad_bias)] {
         assert_eq!(param.is_some(), expected.is_some(), "{}: {what} presence", case.name);
@@ -105,7 +93,7 @@ fn check_case<const D: usize>(case: &Case) {
         assert_close(&format!("{} state {name}", case.name), &Tensor::new(state[name].clone()), expected);
     }
     bn.eval();
-    assert_close(&format!("{} eval output", case.name), &bn.forward(&case.x3.tensor()), &case.y3_eval);
+    assert_close(&format!("{} eval output", case.name), &bn.forward(&case.x3.tensor(DType::F32)), &case.y3_eval);
 }
 
 #[test]

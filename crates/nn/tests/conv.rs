@@ -4,9 +4,12 @@
 //! `state_dict` is loaded by name; in f64 the same case runs through `nn::functional`.
 //! Outputs and the gradients of input, weight and bias are compared.
 
+mod common;
+
 use std::collections::BTreeMap;
 
-use nabla_autograd::{DType, NdArray, Tensor};
+use common::Array;
+use nabla_autograd::{DType, Tensor};
 use nabla_nn::functional::{self as F, Padding};
 use nabla_nn::{AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, ConvOptions, Layer, MaxPool2d, ModuleExt, StateDict};
 use serde::Deserialize;
@@ -29,22 +32,6 @@ struct Case {
     output_weights: Array,
     grad_input: Array,
     grad_params: BTreeMap<String, Array>,
-}
-
-#[derive(Deserialize)]
-struct Array {
-    shape: Vec<usize>,
-    data: Vec<f64>,
-}
-
-impl Array {
-    fn array(&self, dtype: DType) -> NdArray {
-        NdArray::from_vec(self.data.clone(), &self.shape).cast(dtype)
-    }
-
-    fn tensor(&self, dtype: DType) -> Tensor {
-        Tensor::new(self.array(dtype))
-    }
 }
 
 fn fixture() -> Fixture {

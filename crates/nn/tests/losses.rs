@@ -4,7 +4,10 @@
 //! shapes, dtypes and options under every reduction, in both the panicking and the
 //! `try_` forms.
 
-use nabla_autograd::{gradcheck, DType, NdArray, Tensor};
+mod common;
+
+use common::Array;
+use nabla_autograd::{gradcheck, DType, Tensor};
 use nabla_nn::functional::{
     binary_cross_entropy, binary_cross_entropy_with, binary_cross_entropy_with_logits,
     binary_cross_entropy_with_logits_with, cross_entropy, cross_entropy_with, l1_loss, l1_loss_with, mse_loss,
@@ -45,18 +48,6 @@ struct Case {
     output_weights: Option<Array>,
     grad_input: Array,
     grad_target: Option<Array>,
-}
-
-#[derive(Deserialize)]
-struct Array {
-    shape: Vec<usize>,
-    data: Vec<f64>,
-}
-
-impl Array {
-    fn tensor(&self, dtype: DType) -> Tensor {
-        Tensor::new(NdArray::from_vec(self.data.clone(), &self.shape).cast(dtype))
-    }
 }
 
 fn fixture() -> Fixture {

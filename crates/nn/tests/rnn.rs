@@ -2,7 +2,10 @@
 //! bidirectional, batch first, variable lengths), padding invariance, and PyTorch's
 //! golden values (`fixtures/rnn.json`, written by `tools/fixtures/gen_rnn.py`).
 
-use nabla_autograd::{gradcheck, manual_seed, DType, NdArray, Tensor};
+mod common;
+
+use common::Array;
+use nabla_autograd::{gradcheck, manual_seed, DType, Tensor};
 use nabla_nn::functional::{embedding, gru, lstm, rnn};
 use nabla_nn::{Embedding, Forward, ModuleExt, RnnConfig, RnnNonlinearity, StateDict, GRU, LSTM, RNN};
 use serde::Deserialize;
@@ -328,21 +331,6 @@ struct EmbeddingCase {
     output: Array,
     loss_weights: Array,
     grad_weight: Array,
-}
-
-#[derive(Deserialize)]
-struct Array {
-    shape: Vec<usize>,
-    data: Vec<f64>,
-}
-
-impl Array {
-    fn array(&self, dtype: DType) -> NdArray {
-        NdArray::from_vec(self.data.clone(), &self.shape).cast(dtype)
-    }
-    fn tensor(&self, dtype: DType) -> Tensor {
-        Tensor::new(self.array(dtype))
-    }
 }
 
 fn fixture() -> Fixture {
