@@ -64,21 +64,13 @@ impl Classifier for Net {
 
 fn main() -> Result<(), nabla::Error> {
     run(&common::Args::parse("mnist_mlp", common::Args::defaults(5, 64, 1e-3), &[]))?;
-    if let Some(mib) = common::peak_memory_mib() {
-        println!("peak memory: {mib:.0} MiB");
-    }
+    common::print_peak_memory();
     Ok(())
 }
 
 /// Trains and evaluates as the flags say, printing one line per epoch.
 pub fn run(args: &common::Args) -> Result<Vec<EpochReport>, nabla::Error> {
     manual_seed(args.seed);
-    let mut train = data::Mnist::train(&args.data)?.normalize(0.1307, 0.3081);
-    if let Some(n) = args.limit {
-        train = train.take(n);
-    }
-    let test = data::Mnist::test(&args.data)?.normalize(0.1307, 0.3081);
-    let train_loader = data::DataLoader::new(train).batch_size(args.batch_size).shuffle(true);
-    let test_loader = data::DataLoader::new(test).batch_size(64);
+    let (train_loader, test_loader) = common::mnist_loaders(args)?;
     fit(&Net::new(), &train_loader, &test_loader, args)
 }

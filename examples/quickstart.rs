@@ -31,9 +31,7 @@ fn accuracy(model: &nn::Sequential, set: &data::Digits) -> (usize, usize) {
 
 fn main() -> Result<(), nabla::Error> {
     run(&common::Args::parse("quickstart", common::Args::defaults(30, 32, 1e-3), &[]))?;
-    if let Some(mib) = common::peak_memory_mib() {
-        println!("peak memory: {mib:.0} MiB");
-    }
+    common::print_peak_memory();
     Ok(())
 }
 

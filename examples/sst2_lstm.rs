@@ -76,9 +76,7 @@ impl Classifier for SentimentNet {
 
 fn main() -> Result<(), nabla::Error> {
     run(&common::Args::parse("sst2_lstm", common::Args::defaults(3, 32, 1e-3), &[]))?;
-    if let Some(mib) = common::peak_memory_mib() {
-        println!("peak memory: {mib:.0} MiB");
-    }
+    common::print_peak_memory();
     Ok(())
 }
 

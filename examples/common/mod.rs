@@ -100,10 +100,25 @@ fn warn_if_unoptimised() {
     }
 }
 
-/// The process's peak resident memory in MiB (Linux), for the closing report.
-pub fn peak_memory_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
+/// Prints the process's peak resident memory (Linux), for the closing report.
+pub fn print_peak_memory() {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = status.lines().find_map(|l| l.strip_prefix("VmHWM:")?.split_whitespace().next()?.parse::<f64>().ok());
+    if let Some(kib) = kib {
+        println!("peak memory: {:.0} MiB", kib / 1024.0);
+    }
+}
+
+/// MNIST normalised with its mean and std: the training loader (first `--limit`
+/// images, shuffled, `--batch-size`) and the test loader (batches of 64).
+pub fn mnist_loaders(
+    args: &Args,
+) -> Result<(nabla::data::DataLoader<nabla::data::Mnist>, nabla::data::DataLoader<nabla::data::Mnist>), nabla::Error> {
+    use nabla::data::{DataLoader, Mnist};
+    let mut train = Mnist::train(&args.data)?.normalize(0.1307, 0.3081);
+    if let Some(n) = args.limit {
+        train = train.take(n);
+    }
+    let test = Mnist::test(&args.data)?.normalize(0.1307, 0.3081);
+    Ok((DataLoader::new(train).batch_size(args.batch_size).shuffle(true), DataLoader::new(test).batch_size(64)))
 }
