@@ -6,24 +6,13 @@ conv shapes (batch 32, 3x3, stride 1, no padding), for comparison with
     python3 tools/torch_conv_bench.py --threads 2
 """
 import argparse
-import statistics
-import time
 
 import torch
 import torch.nn as nn
 
+from timing import median_us
+
 SHAPES = [((32, 1, 28, 28), 32), ((32, 32, 13, 13), 64), ((32, 64, 5, 5), 64)]
-
-
-def median_us(fn, iters):
-    for _ in range(max(10, iters // 10)):
-        fn()
-    samples = []
-    for _ in range(iters):
-        t = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t)
-    return statistics.median(samples) * 1e6
 
 
 def main():

@@ -6,24 +6,13 @@ for comparison with `cargo bench --bench lstm` (same shapes, same losses).
     python3 tools/torch_lstm_bench.py --threads 2
 """
 import argparse
-import statistics
-import time
 
 import torch
 from torch import nn
 
+from timing import median_us
+
 BATCH, STEPS = 32, 64
-
-
-def median_us(fn, iters):
-    for _ in range(max(iters // 10, 5)):
-        fn()
-    samples = []
-    for _ in range(iters):
-        t = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t)
-    return statistics.median(samples) * 1e6
 
 
 def main():
