@@ -2,7 +2,8 @@
 //! CNN, batch 32, 3x3 kernels, stride 1, no padding: [32, 1, 28, 28] with 32 filters,
 //! [32, 32, 13, 13] with 64, [32, 64, 5, 5] with 64. As in training, the first layer's
 //! input (the images) needs no gradient; the others' do. Criterion reports FLOP/s of
-//! the forward pass (2 per multiply-add).
+//! the forward pass (2 per multiply-add). The `max_pool2d_2x2` group times the CNN's
+//! two 2x2 max-pools on its ReLU outputs, [32, 32, 26, 26] and [32, 64, 11, 11].
 //! Compare with `python3 tools/torch_conv_bench.py --threads N` on the same machine.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -36,5 +37,27 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+fn bench_max_pool(c: &mut Criterion) {
+    manual_seed(0);
+    let mut group = c.benchmark_group(format!("max_pool2d_2x2_f32_{}threads", get_num_threads()));
+    let pool = nn::MaxPool2d::new(2);
+    for shape in [[32, 32, 26, 26], [32, 64, 11, 11]] {
+        let x = Tensor::randn(&shape).relu().detach().requires_grad_(true);
+        group.throughput(Throughput::Elements(shape.iter().product::<usize>() as u64));
+        let id = format!("{shape:?}");
+        group.bench_with_input(BenchmarkId::new("forward", &id), &id, |b, _| {
+            let _guard = no_grad();
+            b.iter(|| black_box(pool.forward(&x)))
+        });
+        group.bench_with_input(BenchmarkId::new("forward_backward", &id), &id, |b, _| {
+            b.iter(|| {
+                pool.forward(&x).sum().backward();
+                x.zero_grad();
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_max_pool);
 criterion_main!(benches);

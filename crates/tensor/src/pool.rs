@@ -52,6 +52,15 @@ impl Axis {
     fn len(&self) -> usize {
         self.first.len()
     }
+
+    /// `(kernel, stride)` when every window is whole and evenly spaced: no padding, no
+    /// dilation, no window clipped by `ceil_mode`.
+    fn dense(&self) -> Option<(usize, usize)> {
+        let k = *self.count.first()?;
+        let stride = self.first.get(1).map_or(1, |&f| f - self.first[0]);
+        let evenly = self.first.iter().enumerate().all(|(o, &f)| f == o * stride);
+        (self.step == 1 && k > 0 && evenly && self.count.iter().all(|&c| c == k)).then_some((k, stride))
+    }
 }
 
 /// PyTorch's pooled length (`pooling_output_shape`) along H (`dim` 0) or W (1) of an
@@ -148,15 +157,83 @@ fn max_planes<T: Element>(x: &[T], [h, w]: [usize; 2], ys: &Axis, xs: &Axis) -> 
         return (values, indices);
     }
     let (_, per) = split_rows(planes, x.len() >= PARALLEL_THRESHOLD);
+    let dense = (ys.dense(), xs.dense());
     let parts: Vec<_> = values.chunks_mut(per * plane_out).zip(indices.chunks_mut(per * plane_out)).collect();
     map_parts(parts, |run, (values, indices)| {
         let outputs = values.chunks_exact_mut(plane_out).zip(indices.chunks_exact_mut(plane_out));
         for (i, (values, indices)) in outputs.enumerate() {
             let p = run * per + i;
-            max_plane(&x[p * h * w..(p + 1) * h * w], w, ys, xs, values, indices);
+            let plane = &x[p * h * w..(p + 1) * h * w];
+            let widths = [w, xs.len()];
+            match dense {
+                (Some((2, 2)), Some((2, 2))) => max_plane_2x2(plane, widths, values, indices),
+                (Some((kh, sy)), Some((kw, sx))) => max_plane_dense(plane, widths, [kh, kw], [sy, sx], values, indices),
+                _ => max_plane(plane, w, ys, xs, values, indices),
+            }
         }
     });
     (values, indices)
+}
+
+/// Is `v` a new maximum over `best`? NaN wins, and the first of equal maxima, as in
+/// PyTorch.
+#[inline(always)]
+fn beats<T: Element>(v: T, best: T) -> bool {
+    (v > best) | is_nan(v)
+}
+
+/// The winner of two taps `(value, offset)` under [`beats`]: `b` if it beats `a`.
+#[inline(always)]
+fn pick<T: Element>(a: (T, usize), b: (T, usize)) -> (T, usize) {
+    let take = beats(b.0, a.0);
+    (if take { b.0 } else { a.0 }, if take { b.1 } else { a.1 })
+}
+
+/// [`max_plane`] for 2x2 windows with stride 2 and no padding (the common pooling),
+/// written so the compiler vectorises it: each output row reads two input rows in
+/// pairs and plays a branch-free tournament, which gives the same winner as scanning
+/// the taps in order because "the last NaN, else the first maximum" is associative.
+fn max_plane_2x2<T: Element>(plane: &[T], [w, ow]: [usize; 2], values: &mut [T], indices: &mut [i64]) {
+    let rows = values.chunks_exact_mut(ow).zip(indices.chunks_exact_mut(ow));
+    for (oy, (values, indices)) in rows.enumerate() {
+        let top = 2 * oy * w;
+        let (r0, r1) = (&plane[top..top + 2 * ow], &plane[top + w..top + w + 2 * ow]);
+        let windows = r0.chunks_exact(2).zip(r1.chunks_exact(2));
+        for (ox, ((a, b), (value, index))) in windows.zip(values.iter_mut().zip(indices.iter_mut())).enumerate() {
+            let upper = pick((a[0], 0), (a[1], 1));
+            let lower = pick((b[0], w), (b[1], w + 1));
+            let (best, at) = pick(upper, lower);
+            *value = best;
+            *index = (top + 2 * ox + at) as i64;
+        }
+    }
+}
+
+/// [`max_plane`] for whole, evenly spaced windows (see [`Axis::dense`]): the same
+/// result, without per-window bounds.
+fn max_plane_dense<T: Element>(
+    plane: &[T],
+    [w, ow]: [usize; 2],
+    [kh, kw]: [usize; 2],
+    [sy, sx]: [usize; 2],
+    values: &mut [T],
+    indices: &mut [i64],
+) {
+    for (oy, (values, indices)) in values.chunks_exact_mut(ow).zip(indices.chunks_exact_mut(ow)).enumerate() {
+        let top = oy * sy * w;
+        for (ox, (value, index)) in values.iter_mut().zip(indices.iter_mut()).enumerate() {
+            let corner = top + ox * sx;
+            let (mut best, mut at) = (plane[corner], corner);
+            for ky in 0..kh {
+                let row = corner + ky * w;
+                for (kx, &v) in plane[row..row + kw].iter().enumerate() {
+                    (best, at) = pick((best, at), (v, row + kx));
+                }
+            }
+            *value = best;
+            *index = at as i64;
+        }
+    }
 }
 
 /// The windows' maxima of one plane and their flat positions in it.
@@ -168,8 +245,7 @@ fn max_plane<T: Element>(plane: &[T], w: usize, ys: &Axis, xs: &Axis, values: &m
             for iy in (0..ys.count[oy]).map(|j| ys.first[oy] + j * ys.step) {
                 for ix in (0..xs.count[ox]).map(|j| xs.first[ox] + j * xs.step) {
                     let v = plane[iy * w + ix];
-                    // NaN wins, and the first of equal maxima, as in PyTorch.
-                    if v > best || is_nan(v) {
+                    if beats(v, best) {
                         (best, at) = (v, iy * w + ix);
                     }
                 }
@@ -454,6 +530,32 @@ mod tests {
         assert_eq!(idx.to_vec::<i64>(), vec![1]);
         let g = NdArray::max_pool2d_backward(&NdArray::ones(&[1, 1, 1], DType::F64), &idx, &[1, 2, 2]);
         assert_eq!(g.to_vec::<f64>(), vec![0.0, 1.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn dense_windows_match_the_general_kernel_with_ties_and_nan() {
+        let shape = [3, 7, 9];
+        // Few distinct values make ties common; NaN and -inf appear too.
+        let pool = [0.0, 1.0, 2.0, f64::NAN, f64::NEG_INFINITY];
+        let x: Vec<f64> = (0..shape.iter().product()).map(|i: usize| pool[(i * 7 + i / 5) % pool.len()]).collect();
+        for (kernel, stride) in
+            [([2, 2], [2, 2]), ([3, 3], [1, 2]), ([2, 3], [3, 1]), ([2, 2], [1, 1]), ([1, 1], [1, 1])]
+        {
+            let spec = Pool2dSpec { stride, ..Pool2dSpec::new(kernel) };
+            let (ys, xs) = (axis("t", &shape, 0, &spec), axis("t", &shape, 1, &spec));
+            assert!(ys.dense().is_some() && xs.dense().is_some(), "{spec:?}");
+            let (values, indices) = max_planes(&x, [7, 9], &ys, &xs);
+            let plane_out = ys.len() * xs.len();
+            for p in 0..3 {
+                let (mut v, mut i) = (vec![0.0; plane_out], vec![0; plane_out]);
+                max_plane(&x[p * 63..(p + 1) * 63], 9, &ys, &xs, &mut v, &mut i);
+                assert_eq!(&indices[p * plane_out..(p + 1) * plane_out], &i[..], "{spec:?}");
+                let same = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan());
+                assert!(values[p * plane_out..].iter().zip(&v).all(|(&a, &b)| same(a, b)), "{spec:?}");
+            }
+        }
+        let padded = Pool2dSpec { padding: [1, 1], ..Pool2dSpec::new([2, 2]) };
+        assert!(axis("t", &shape, 0, &padded).dense().is_none());
     }
 
     #[test]

@@ -172,7 +172,8 @@ impl NdArray {
         }
         let leading = self.is_contiguous() && {
             let first_kept = mask.iter().position(|&m| !m).unwrap_or(mask.len());
-            first_kept > 0 && mask[first_kept..].iter().all(|&m| !m)
+            // A full reduction is one lane sum, not `numel` rows of one column.
+            first_kept > 0 && first_kept < mask.len() && mask[first_kept..].iter().all(|&m| !m)
         };
         if op == Reduce::Sum && leading && !keepdim {
             let kept: Vec<usize> = self.shape().iter().zip(&mask).filter(|(_, &m)| !m).map(|(&d, _)| d).collect();
