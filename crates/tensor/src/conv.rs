@@ -79,6 +79,59 @@ fn valid_outputs(out_len: usize, len: usize, stride: usize, offset: usize, pad: 
     lo.min(hi)..hi
 }
 
+/// One row of the column matrix: an input channel at one kernel offset (see
+/// [`Geometry::for_each_tap`]).
+struct Tap {
+    row: usize,
+    /// Output rows whose input row is inside the image.
+    ys: std::ops::Range<usize>,
+    /// The input row (counting over all channels) read by output row `ys.start`.
+    y0: usize,
+    /// Output columns whose input column is inside the image.
+    xs: std::ops::Range<usize>,
+    /// The input column read by output column `xs.start`.
+    x0: usize,
+    stride: [usize; 2],
+}
+
+impl Tap {
+    /// The input row (counting over all channels) that output row `y` reads.
+    fn input_row(&self, y: usize) -> usize {
+        self.y0 + (y - self.ys.start) * self.stride[0]
+    }
+}
+
+/// `dst.copy_from_slice(src)` for the few elements of an output row (a 3x3 output has
+/// rows of 3) without a `memcpy` call: up to 32 elements move as two fixed-size blocks
+/// that may overlap, as small-size `memcpy` does, but inlined.
+#[inline(always)]
+fn copy_short<T: Copy>(dst: &mut [T], src: &[T]) {
+    let n = dst.len();
+    let mut blocks = |size: usize, copy: fn(&mut [T], &[T], usize)| {
+        copy(dst, src, 0);
+        copy(dst, src, n - size);
+    };
+    match n {
+        33.. => dst.copy_from_slice(src),
+        16.. => blocks(16, copy_block::<T, 16>),
+        8.. => blocks(8, copy_block::<T, 8>),
+        4.. => blocks(4, copy_block::<T, 4>),
+        _ => {
+            for at in 0..3 {
+                if at < n {
+                    dst[at] = src[at];
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn copy_block<T: Copy, const N: usize>(dst: &mut [T], src: &[T], at: usize) {
+    let block: [T; N] = src[at..at + N].try_into().expect("a block inside the row");
+    dst[at..at + N].copy_from_slice(&block);
+}
+
 impl Geometry {
     #[track_caller]
     fn new(input: &[usize], weight: &[usize], spec: &Conv2dSpec) -> Geometry {
@@ -159,26 +212,29 @@ impl Geometry {
         (vec![T::zero(); col], vec![T::zero(); wide])
     }
 
-    /// Calls `f(row, y, iy, x_range, x0)` for each output row of each column-matrix row:
-    /// the output pixels `(y, x)` for `x` in `x_range` read input row `iy` from column
-    /// `x0` on (stepping by the W stride); the rest of the output row reads padding.
-    /// `iy` is `None` when the whole output row reads padding.
-    fn for_each_tap(&self, mut f: impl FnMut(usize, usize, Option<usize>, std::ops::Range<usize>, usize)) {
+    /// Calls `f(tap)` for each row of the column matrix, i.e. each input channel and
+    /// kernel offset: output row `y` of the tap reads input row `tap.input_row(y)` for
+    /// `y` in `tap.ys`, and within it, output pixels `x` in `tap.xs` read columns
+    /// `tap.x0 + (x - xs.start) * stride` on; everything else reads padding.
+    fn for_each_tap(&self, mut f: impl FnMut(&Tap)) {
         let s = &self.spec;
         let [[pt, _], [pl, _]] = s.padding;
+        let xs: Vec<(std::ops::Range<usize>, usize)> = (0..self.kw)
+            .map(|kj| {
+                let xs = valid_outputs(self.ow, self.w, s.stride[1], kj * s.dilation[1], pl);
+                // With no valid output (a tap that only ever reads padding), any start
+                // inside the row will do: nothing is read from it.
+                let x0 = if xs.is_empty() { 0 } else { xs.start * s.stride[1] + kj * s.dilation[1] - pl };
+                (xs, x0)
+            })
+            .collect();
         for c in 0..self.c_in {
             for ki in 0..self.kh {
                 let ys = valid_outputs(self.oh, self.h, s.stride[0], ki * s.dilation[0], pt);
-                for kj in 0..self.kw {
+                let y0 = if ys.is_empty() { 0 } else { c * self.h + ys.start * s.stride[0] + ki * s.dilation[0] - pt };
+                for (kj, (xs, x0)) in xs.iter().enumerate() {
                     let row = (c * self.kh + ki) * self.kw + kj;
-                    let xs = valid_outputs(self.ow, self.w, s.stride[1], kj * s.dilation[1], pl);
-                    // With no valid output (a tap that only ever reads padding), any start
-                    // inside the row will do: nothing is read from it.
-                    let x0 = if xs.is_empty() { 0 } else { xs.start * s.stride[1] + kj * s.dilation[1] - pl };
-                    for y in 0..self.oh {
-                        let iy = ys.contains(&y).then(|| c * self.h + y * s.stride[0] + ki * s.dilation[0] - pt);
-                        f(row, y, iy, xs.clone(), x0);
-                    }
+                    f(&Tap { row, ys: ys.clone(), y0, xs: xs.clone(), x0: *x0, stride: s.stride });
                 }
             }
         }
@@ -187,22 +243,23 @@ impl Geometry {
     /// Unrolls one image `[C_in, H, W]` into its `oH*oW` columns of `col`, a column
     /// matrix `[C_in*kH*kW, ld]` that starts at this image's first column.
     fn im2col<T: Element>(&self, img: &[T], col: &mut [T], ld: usize) {
-        let (ow, w, sw) = (self.ow, self.w, self.spec.stride[1]);
-        self.for_each_tap(|row, y, iy, xs, x0| {
-            let out = &mut col[row * ld + y * ow..row * ld + (y + 1) * ow];
-            let Some(iy) = iy else {
-                out.fill(T::zero());
-                return;
-            };
-            let src = &img[iy * w..(iy + 1) * w];
-            out[..xs.start].fill(T::zero());
-            out[xs.end..].fill(T::zero());
-            let n = xs.len();
-            if sw == 1 {
-                out[xs].copy_from_slice(&src[x0..x0 + n]);
-            } else {
-                for (o, &v) in out[xs].iter_mut().zip(src[x0..].iter().step_by(sw)) {
-                    *o = v;
+        let (ow, w) = (self.ow, self.w);
+        self.for_each_tap(|tap| {
+            let dst = &mut col[tap.row * ld..tap.row * ld + self.oh * ow];
+            dst[..tap.ys.start * ow].fill(T::zero());
+            dst[tap.ys.end * ow..].fill(T::zero());
+            for y in tap.ys.clone() {
+                let out = &mut dst[y * ow..(y + 1) * ow];
+                let src = &img[tap.input_row(y) * w..][..w];
+                out[..tap.xs.start].fill(T::zero());
+                out[tap.xs.end..].fill(T::zero());
+                let out = &mut out[tap.xs.clone()];
+                if tap.stride[1] == 1 {
+                    copy_short(out, &src[tap.x0..tap.x0 + out.len()]);
+                } else {
+                    for (o, &v) in out.iter_mut().zip(src[tap.x0..].iter().step_by(tap.stride[1])) {
+                        *o = v;
+                    }
                 }
             }
         });
@@ -211,19 +268,19 @@ impl Geometry {
     /// Adds one image's columns of `col` (laid out as in [`Geometry::im2col`]) back onto
     /// the image `img` they were unrolled from: the adjoint of `im2col`.
     fn col2im<T: Element>(&self, col: &[T], ld: usize, img: &mut [T]) {
-        let (ow, w, sw) = (self.ow, self.w, self.spec.stride[1]);
-        self.for_each_tap(|row, y, iy, xs, x0| {
-            let Some(iy) = iy else { return };
-            let src = &col[row * ld + y * ow..row * ld + (y + 1) * ow];
-            let dst = &mut img[iy * w..(iy + 1) * w];
-            let n = xs.len();
-            if sw == 1 {
-                for (d, &v) in dst[x0..x0 + n].iter_mut().zip(&src[xs]) {
-                    *d += v;
-                }
-            } else {
-                for (d, &v) in dst[x0..].iter_mut().step_by(sw).zip(&src[xs]) {
-                    *d += v;
+        let (ow, w) = (self.ow, self.w);
+        self.for_each_tap(|tap| {
+            for y in tap.ys.clone() {
+                let src = &col[tap.row * ld + y * ow..][tap.xs.clone()];
+                let dst = &mut img[tap.input_row(y) * w..][..w];
+                if tap.stride[1] == 1 {
+                    for (d, &v) in dst[tap.x0..tap.x0 + src.len()].iter_mut().zip(src) {
+                        *d += v;
+                    }
+                } else {
+                    for (d, &v) in dst[tap.x0..].iter_mut().step_by(tap.stride[1]).zip(src) {
+                        *d += v;
+                    }
                 }
             }
         });
