@@ -412,7 +412,7 @@ impl Geometry {
 
 /// The width a GEMM's column matrix should reach by unrolling several images side by
 /// side (see [`Geometry::batch`]).
-const GEMM_COLUMNS: usize = 256;
+const GEMM_COLUMNS: usize = 512;
 
 /// The runs of images, and whether they go to the pool.
 fn runs(geo: &Geometry) -> (usize, usize) {
