@@ -87,6 +87,47 @@ pub(crate) fn fill_chunks<T: Send>(out: &mut [T], work: usize, f: impl Fn(usize,
     });
 }
 
+/// A vector of `n` elements written by `f(start, writer)` on disjoint chunks (split as
+/// in [`fill_chunks`]), without zeroing them first: a large output would otherwise be
+/// written twice, the first time by one thread. Each writer must be filled completely,
+/// else this panics (before anything reads the unwritten memory).
+pub(crate) fn collect_chunks<T: Send>(n: usize, work: usize, f: impl Fn(usize, &mut ChunkWriter<T>) + Sync) -> Vec<T> {
+    let mut out = Vec::with_capacity(n);
+    fill_chunks(&mut out.spare_capacity_mut()[..n], work, |start, slots| {
+        let mut writer = ChunkWriter { slots, len: 0 };
+        f(start, &mut writer);
+        assert_eq!(writer.len, writer.slots.len(), "collect_chunks: a kernel left part of its chunk unwritten");
+    });
+    // SAFETY: every chunk of `0..n` was written front to back by its `ChunkWriter`, and
+    // the assert above checked that each reached its chunk's end.
+    unsafe { out.set_len(n) };
+    out
+}
+
+/// Writes one chunk of [`collect_chunks`]'s output front to back.
+pub(crate) struct ChunkWriter<'a, T> {
+    slots: &'a mut [std::mem::MaybeUninit<T>],
+    len: usize,
+}
+
+impl<T> ChunkWriter<'_, T> {
+    /// Elements of the chunk still to write.
+    pub(crate) fn remaining(&self) -> usize {
+        self.slots.len() - self.len
+    }
+
+    /// Writes `values` after the elements written so far (as many as fit).
+    #[inline(always)]
+    pub(crate) fn extend(&mut self, values: impl Iterator<Item = T>) {
+        let mut count = 0;
+        for (slot, v) in self.slots[self.len..].iter_mut().zip(values) {
+            slot.write(v);
+            count += 1;
+        }
+        self.len += count;
+    }
+}
+
 /// How many contiguous parts to split `rows` independent, equally costly rows of work
 /// into, and the rows per part: one part per thread when `parallel` and there is more
 /// than one row, else a single part. The split depends only on the thread count, so
