@@ -5,6 +5,7 @@ use rayon::prelude::*;
 
 use crate::array::NdArray;
 use crate::dtype::{DType, Element};
+use crate::gemv::vector_product;
 use crate::layout::{broadcast_shapes, Layout, Walk};
 use crate::storage::Storage;
 use crate::threads::{get_num_threads, install};
@@ -78,6 +79,9 @@ impl Gemm for f32 {
         ldc: usize,
         accumulate: bool,
     ) {
+        if vector_product(m, k, n, a, b, c, ldc, accumulate) {
+            return;
+        }
         let beta = if accumulate { 1.0 } else { 0.0 };
         matrixmultiply::sgemm(m, k, n, 1.0, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, c, ldc as isize, 1);
     }
@@ -94,6 +98,9 @@ impl Gemm for f64 {
         ldc: usize,
         accumulate: bool,
     ) {
+        if vector_product(m, k, n, a, b, c, ldc, accumulate) {
+            return;
+        }
         let beta = if accumulate { 1.0 } else { 0.0 };
         matrixmultiply::dgemm(m, k, n, 1.0, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, c, ldc as isize, 1);
     }

@@ -12,7 +12,6 @@ mod elman;
 mod gru;
 mod lstm;
 mod recurrence;
-mod simd;
 mod step_gemm;
 
 use std::fmt;

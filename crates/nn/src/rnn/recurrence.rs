@@ -24,9 +24,9 @@ use nabla_tensor::{get_num_threads, parallel_map};
 
 use super::act::CellFloat;
 use super::cell::Cell;
-use super::simd::with_simd;
 use super::step_gemm::step_gemm;
 use crate::functional::Saved;
+use nabla_tensor::simd::with_simd;
 
 /// The parameters of one layer in one direction, with torch's shapes.
 pub(crate) struct Weights {

@@ -36,7 +36,7 @@ pub(crate) fn step_gemm<T: CellFloat>(
     }
     assert!(a.len() >= (m - 1) * lda + k && c.len() >= (m - 1) * ldc + n, "step_gemm: a or c too short");
     #[cfg(target_arch = "x86_64")]
-    if super::simd::has_avx2_fma() {
+    if nabla_tensor::simd::has_avx2_fma() {
         // SAFETY: the CPU supports AVX2 and FMA, checked just above.
         unsafe { step_gemm_avx2(m, k, n, a, lda, b, c, ldc, accumulate) };
         return;
