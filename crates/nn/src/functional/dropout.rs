@@ -46,11 +46,38 @@ pub fn dropout(input: &Tensor, p: f64, training: bool) -> Tensor {
     Tensor::from_op("dropout", out, &[input], move |g, _| Ok(vec![Some(g.mul(&mask))]))
 }
 
+/// The least `word >> 11` that keeps an element: `stream.uniform(i) >= p` compared as
+/// integers. The uniform value is exactly `(word >> 11) / 2^53` and `p * 2^53` is exact
+/// too, so the same elements survive, without an integer-to-float conversion each.
+fn keep_threshold(p: f64) -> u64 {
+    (p * (1u64 << 53) as f64).ceil() as u64
+}
+
 /// `1 / (1 - p)` with probability `1 - p`, else 0, in one pass.
 fn mask<T: Element>(shape: &[usize], p: f64) -> NdArray {
     let n: usize = shape.iter().product();
     let stream = random::reserve(n as u64);
     let (keep, drop) = (T::from_f64(1.0 / (1.0 - p)), T::from_f64(0.0));
-    let values = (0..n as u64).map(|i| if stream.uniform(i) >= p { keep } else { drop }).collect();
+    let threshold = keep_threshold(p);
+    let values = (0..n as u64).map(|i| if stream.word(i) >> 11 >= threshold { keep } else { drop }).collect();
     NdArray::from_vec(values, shape)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keep_threshold;
+
+    #[test]
+    fn the_integer_threshold_keeps_exactly_what_the_uniform_compare_keeps() {
+        let unit = 1.0 / (1u64 << 53) as f64;
+        for p in [1e-9, 0.2, 1.0 / 3.0, 0.5, 0.9, 1.0 - 1e-12, 1.0] {
+            let t = keep_threshold(p);
+            // Both sides of the threshold, and a spread of other 53-bit values.
+            let near = [t.saturating_sub(1), t, t + 1];
+            let spread = (0..1000u64).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 11);
+            for bits in near.into_iter().chain(spread).filter(|&b| b < 1 << 53) {
+                assert_eq!(bits >= t, bits as f64 * unit >= p, "p = {p}, bits = {bits}");
+            }
+        }
+    }
 }
