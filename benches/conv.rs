@@ -6,11 +6,33 @@
 //! two 2x2 max-pools on its ReLU outputs, [32, 32, 26, 26] and [32, 64, 11, 11].
 //! Compare with `python3 tools/torch_conv_bench.py --threads N` on the same machine.
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput};
 use nabla::prelude::*;
 
 /// `(input shape, output channels)`.
 const SHAPES: [([usize; 4], usize); 3] = [([32, 1, 28, 28], 32), ([32, 32, 13, 13], 64), ([32, 64, 5, 5], 64)];
+
+/// Benches `layer` on `x` as `forward/{id}` (under `no_grad`) and as
+/// `forward_backward/{id}` (loss `y.sum()`, gradients cleared after each step).
+fn forward_and_backward<L: Module + Forward>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    id: &str,
+    layer: &L,
+    x: &Tensor,
+) {
+    group.bench_with_input(BenchmarkId::new("forward", id), id, |b, _| {
+        let _guard = no_grad();
+        b.iter(|| black_box(layer.forward(x)))
+    });
+    group.bench_with_input(BenchmarkId::new("forward_backward", id), id, |b, _| {
+        b.iter(|| {
+            layer.forward(x).sum().backward();
+            layer.zero_grad();
+            x.zero_grad();
+        })
+    });
+}
 
 fn bench(c: &mut Criterion) {
     manual_seed(0);
@@ -21,18 +43,7 @@ fn bench(c: &mut Criterion) {
         let x = Tensor::randn(&shape).requires_grad_(c_in > 1);
         let macs = n * c_out * (h - 2) * (w - 2) * c_in * 9;
         group.throughput(Throughput::Elements(2 * macs as u64));
-        let id = format!("{shape:?}x{c_out}");
-        group.bench_with_input(BenchmarkId::new("forward", &id), &id, |b, _| {
-            let _guard = no_grad();
-            b.iter(|| black_box(conv.forward(&x)))
-        });
-        group.bench_with_input(BenchmarkId::new("forward_backward", &id), &id, |b, _| {
-            b.iter(|| {
-                conv.forward(&x).sum().backward();
-                conv.zero_grad();
-                x.zero_grad();
-            })
-        });
+        forward_and_backward(&mut group, &format!("{shape:?}x{c_out}"), &conv, &x);
     }
     group.finish();
 }
@@ -44,17 +55,7 @@ fn bench_max_pool(c: &mut Criterion) {
     for shape in [[32, 32, 26, 26], [32, 64, 11, 11]] {
         let x = Tensor::randn(&shape).relu().detach().requires_grad_(true);
         group.throughput(Throughput::Elements(shape.iter().product::<usize>() as u64));
-        let id = format!("{shape:?}");
-        group.bench_with_input(BenchmarkId::new("forward", &id), &id, |b, _| {
-            let _guard = no_grad();
-            b.iter(|| black_box(pool.forward(&x)))
-        });
-        group.bench_with_input(BenchmarkId::new("forward_backward", &id), &id, |b, _| {
-            b.iter(|| {
-                pool.forward(&x).sum().backward();
-                x.zero_grad();
-            })
-        });
+        forward_and_backward(&mut group, &format!("{shape:?}"), &pool, &x);
     }
     group.finish();
 }

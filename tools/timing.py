@@ -1,6 +1,21 @@
-"""Timing shared by the PyTorch micro-benchmarks (tools/torch_*_bench.py)."""
+"""Set-up and timing shared by the PyTorch micro-benchmarks (tools/torch_*_bench.py,
+tools/torch_train_step.py)."""
+import argparse
 import statistics
 import time
+
+
+def bench_args(default_iters):
+    """Parses `--threads` (default 2) and `--iters`, sets PyTorch's thread count and seed 0."""
+    import torch
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--iters", type=int, default=default_iters)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    return args
 
 
 def median_us(fn, iters):

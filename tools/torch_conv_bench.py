@@ -5,24 +5,17 @@ comparison with `cargo bench --bench conv`.
 
     python3 tools/torch_conv_bench.py --threads 2
 """
-import argparse
-
 import torch
 import torch.nn as nn
 
-from timing import median_us
+from timing import bench_args, median_us
 
 SHAPES = [((32, 1, 28, 28), 32), ((32, 32, 13, 13), 64), ((32, 64, 5, 5), 64)]
 POOL_SHAPES = [(32, 32, 26, 26), (32, 64, 11, 11)]
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--iters", type=int, default=300)
-    args = p.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    args = bench_args(300)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     for shape, c_out in SHAPES:
         conv = nn.Conv2d(shape[1], c_out, 3)

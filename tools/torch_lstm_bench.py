@@ -5,23 +5,16 @@ for comparison with `cargo bench --bench lstm` (same shapes, same losses).
 
     python3 tools/torch_lstm_bench.py --threads 2
 """
-import argparse
-
 import torch
 from torch import nn
 
-from timing import median_us
+from timing import bench_args, median_us
 
 BATCH, STEPS = 32, 64
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--iters", type=int, default=200)
-    args = p.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    args = bench_args(200)
     x = torch.randn(STEPS, BATCH, 64)
     lstm = nn.LSTM(64, 64)
     first, second = nn.LSTM(64, 64), nn.LSTM(64, 32)
