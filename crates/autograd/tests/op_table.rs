@@ -27,7 +27,7 @@ const MAX_GRADCHECK_NUMEL: usize = 32;
 
 // The large samples below must sit on the intended side of each threshold.
 const _: () = assert!(PARALLEL_THRESHOLD > 1 && 200 * 200 > PARALLEL_THRESHOLD && 40 * 50 * 20 > PARALLEL_THRESHOLD);
-const _: () = assert!(250 * 250 * 250 < MATMUL_PARALLEL_MACS && 260 * 260 * 260 > MATMUL_PARALLEL_MACS);
+const _: () = assert!(100 * 100 * 100 < MATMUL_PARALLEL_MACS && 104 * 104 * 104 > MATMUL_PARALLEL_MACS);
 const _: () = assert!(40 * 256 * 1700 > MATMUL_PARALLEL_MACS && 4 * 130 * 130 * 260 > MATMUL_PARALLEL_MACS);
 
 // ---------------------------------------------------------------------------------------
@@ -633,9 +633,9 @@ fn matmul_2d_samples() -> Vec<Sample> {
         Sample::new("strided", Check, vec![arg(g, ANY, &[4, 3], T), arg(g, ANY, &[4, 7], Narrow(1, 1, 5))]),
         Sample::new("expanded", Check, vec![arg(g, ANY, &[3, 1], Expand(vec![3, 4])), arg(g, ANY, &[5, 4], T)]),
         Sample::new("1x1", Check, vec![arg(g, ANY, &[1, 1], Id), arg(g, ANY, &[1, 1], Id)]),
-        Sample::new("below parallel", Skip, vec![arg(g, ANY, &[250, 250], Id), arg(g, ANY, &[250, 250], Id)]),
-        Sample::new("parallel rows", Skip, vec![arg(g, ANY, &[260, 260], Id), arg(g, ANY, &[260, 260], Id)]),
-        Sample::new("parallel transposed", Skip, vec![arg(g, ANY, &[260, 260], T), arg(g, ANY, &[260, 260], T)]),
+        Sample::new("below parallel", Skip, vec![arg(g, ANY, &[100, 100], Id), arg(g, ANY, &[100, 100], Id)]),
+        Sample::new("parallel rows", Skip, vec![arg(g, ANY, &[104, 104], Id), arg(g, ANY, &[104, 104], Id)]),
+        Sample::new("parallel transposed", Skip, vec![arg(g, ANY, &[104, 104], T), arg(g, ANY, &[104, 104], T)]),
         Sample::new("parallel columns", Skip, vec![arg(g, ANY, &[40, 256], Id), arg(g, ANY, &[256, 1700], Id)]),
     ]
 }

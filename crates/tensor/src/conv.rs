@@ -19,10 +19,9 @@ use crate::reduce::lane_sum;
 use crate::storage::Storage;
 use crate::threads::{map_parts, split_rows};
 
-/// Below this many multiply-adds a convolution runs on the calling thread. Splitting
-/// over images duplicates no work (unlike splitting one GEMM), so this sits well below
-/// [`MATMUL_PARALLEL_MACS`](crate::MATMUL_PARALLEL_MACS): about 100 us of work, far more
-/// than waking the pool costs.
+/// Below this many multiply-adds (about 10 us of work) a convolution runs on the calling
+/// thread, as [`MATMUL_PARALLEL_MACS`](crate::MATMUL_PARALLEL_MACS) for products; above
+/// it the images are split over the calling thread and the pool.
 pub const CONV_PARALLEL_MACS: usize = 1 << 20;
 
 /// The geometry of a 2-D convolution: stride, zero padding, dilation and groups, as the

@@ -1,20 +1,20 @@
 //! Matrix products: `matmul` with PyTorch's rules for 1-D, 2-D and batched operands,
 //! through `matrixmultiply`'s strided GEMM (a transposed view costs no copy).
 
-use rayon::prelude::*;
-
 use crate::array::NdArray;
 use crate::dtype::{DType, Element};
 use crate::gemv::vector_product;
 use crate::layout::{broadcast_shapes, Layout, Walk};
 use crate::storage::Storage;
-use crate::threads::{get_num_threads, install};
+use crate::threads::{for_each_task, get_num_threads};
 
-/// Below this many multiply-adds a product runs on the calling thread. Measured on the
-/// MNIST MLP (products up to 64x784x256 = 12.8M): splitting them over 2 threads made the
-/// epoch 30% slower than one thread, as waking the pool and packing twice cost more
-/// than the halved kernel time; 512^3 products still gain from the split.
-pub const MATMUL_PARALLEL_MACS: usize = 1 << 24;
+/// Below this many multiply-adds (about 10 us of work) a product runs on the calling
+/// thread. Above it, the product is split into one block per thread and the caller
+/// computes blocks too (see `threads::for_each_task`): on the MNIST MLP (products up to
+/// 64x784x256) that took the epoch from 0.96 s to 0.74 s on 2 threads, where handing the
+/// whole product to the pool (and sleeping until it was done) had been slower than one
+/// thread. Thresholds from 2^18 to 2^21 measured the same.
+pub const MATMUL_PARALLEL_MACS: usize = 1 << 20;
 
 /// With its `threading` feature on (cargo unifies features, so any crate in the build
 /// can turn it on), matrixmultiply would start its own threads inside each block we
@@ -164,7 +164,7 @@ fn product<T: Gemm>(batches: &[(MatRef<T>, MatRef<T>)], m: usize, k: usize, n: u
     if threads == 1 || macs < MATMUL_PARALLEL_MACS {
         (0..batches.len()).for_each(|i| run(i, 0..m, 0..n));
     } else if batches.len() >= threads {
-        install(|| (0..batches.len()).into_par_iter().for_each(|i| run(i, 0..m, 0..n)));
+        for_each_task(batches.len(), &|i| run(i, 0..m, 0..n));
     } else {
         // Few large products: split each into one block per thread, along the longer
         // side, so every thread packs its own share and none waits on another.
@@ -172,16 +172,14 @@ fn product<T: Gemm>(batches: &[(MatRef<T>, MatRef<T>)], m: usize, k: usize, n: u
         let len = if split_rows { m } else { n };
         let parts = threads.min(len.div_ceil(16)).max(1);
         let step = len.div_ceil(parts);
-        install(|| {
-            (0..batches.len() * parts).into_par_iter().for_each(|j| {
-                let (i, p) = (j / parts, j % parts);
-                let r = (p * step).min(len)..((p + 1) * step).min(len);
-                if split_rows {
-                    run(i, r, 0..n)
-                } else {
-                    run(i, 0..m, r)
-                }
-            })
+        for_each_task(batches.len() * parts, &|j| {
+            let (i, p) = (j / parts, j % parts);
+            let r = (p * step).min(len)..((p + 1) * step).min(len);
+            if split_rows {
+                run(i, r, 0..n)
+            } else {
+                run(i, 0..m, r)
+            }
         });
     }
 }

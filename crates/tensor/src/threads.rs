@@ -6,9 +6,7 @@
 //! this same pool, so one setting governs all threads.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
-
-use rayon::prelude::*;
+use std::sync::{Arc, Mutex, RwLock};
 
 /// Elementwise work below this many elements stays on the calling thread: handing work
 /// to the pool costs a few microseconds, more than a small loop takes.
@@ -65,12 +63,80 @@ fn pool() -> Arc<rayon::ThreadPool> {
     .clone()
 }
 
-/// Runs `f` inside the pool (so rayon calls in `f` use it).
-pub(crate) fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    if rayon::current_thread_index().is_some() {
-        return f();
+/// Runs `task(0)`, ..., `task(count - 1)` on the calling thread and the pool's workers,
+/// and returns when all have finished.
+///
+/// The calling thread works too, claiming tasks from a shared counter like every
+/// helper, so it never sleeps waiting for a worker to wake up: a helper that arrives
+/// late finds the tasks taken and leaves. Before this, `ThreadPool::install` parked the
+/// caller until the pool had run everything, and the two wake-ups per op cost as much
+/// as splitting saved on millisecond-sized products. A task that panics does not stop
+/// the others; the first panic is re-raised here once every claimed task has finished.
+pub(crate) fn for_each_task(count: usize, task: &(dyn Fn(usize) + Sync)) {
+    let helpers = get_num_threads().min(count).saturating_sub(1);
+    if helpers == 0 {
+        (0..count).for_each(task);
+        return;
     }
-    pool().install(f)
+    // SAFETY: only the lifetime is erased. `Tasks::run` dereferences `task` only after
+    // claiming an index below `count`, and this function returns (or unwinds) only once
+    // every claimed index has finished, so no helper touches `task` after it dies.
+    let task: &'static (dyn Fn(usize) + Sync) = unsafe { std::mem::transmute(task) };
+    let tasks = Arc::new(Tasks {
+        count,
+        next: AtomicUsize::new(0),
+        finished: AtomicUsize::new(0),
+        task,
+        panic: Mutex::new(None),
+    });
+    let pool = pool();
+    for _ in 0..helpers {
+        let tasks = Arc::clone(&tasks);
+        pool.spawn(move || tasks.run());
+    }
+    tasks.run();
+    let mut spins = 0u32;
+    while tasks.finished.load(Ordering::Acquire) < count {
+        // What is left is a task a helper is running now; it ends soon.
+        spins += 1;
+        if spins < 1 << 12 {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+    }
+    let panic = tasks.panic.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(payload) = panic {
+        std::panic::resume_unwind(payload);
+    }
+}
+
+/// The state [`for_each_task`] shares with its helpers.
+struct Tasks {
+    count: usize,
+    /// The next unclaimed task.
+    next: AtomicUsize,
+    finished: AtomicUsize,
+    /// Lives as long as the `for_each_task` call, not `'static` (see there).
+    task: &'static (dyn Fn(usize) + Sync),
+    panic: Mutex<Option<Box<dyn std::any::Any + Send>>>,
+}
+
+impl Tasks {
+    /// Claims and runs tasks until none is left.
+    fn run(&self) {
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            if i >= self.count {
+                return;
+            }
+            let task = self.task;
+            if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(i))) {
+                self.panic.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(payload);
+            }
+            self.finished.fetch_add(1, Ordering::Release);
+        }
+    }
 }
 
 /// Fills `out` by calling `f(start, chunk)` on disjoint chunks, where `start` is the
@@ -82,9 +148,7 @@ pub(crate) fn fill_chunks<T: Send>(out: &mut [T], work: usize, f: impl Fn(usize,
         return;
     }
     let chunk = out.len().div_ceil(threads * 4).max(1);
-    install(|| {
-        out.par_chunks_mut(chunk).enumerate().for_each(|(i, c)| f(i * chunk, c));
-    });
+    map_parts(out.chunks_mut(chunk).collect(), |i, c| f(i * chunk, c));
 }
 
 /// A vector of `n` elements written by `f(start, writer)` on disjoint chunks (split as
@@ -138,10 +202,63 @@ pub(crate) fn split_rows(rows: usize, parallel: bool) -> (usize, usize) {
     (parts, rows.div_ceil(parts).max(1))
 }
 
-/// `items.map(f(index, item))` in order, on the pool when there is more than one item.
-pub(crate) fn map_parts<I: Send, R: Send>(items: Vec<I>, f: impl Fn(usize, I) -> R + Sync + Send) -> Vec<R> {
-    if items.len() < 2 {
+/// `items.map(f(index, item))` in order, on the calling thread and the pool (see
+/// [`for_each_task`]) when there is more than one item.
+pub(crate) fn map_parts<I: Send, R: Send>(items: Vec<I>, f: impl Fn(usize, I) -> R + Sync) -> Vec<R> {
+    if items.len() < 2 || get_num_threads() == 1 {
         return items.into_iter().enumerate().map(|(i, x)| f(i, x)).collect();
     }
-    install(|| items.into_par_iter().enumerate().map(|(i, x)| f(i, x)).collect())
+    // One slot per item, taken and filled by whichever thread runs that index.
+    let slots: Vec<Mutex<(Option<I>, Option<R>)>> = items.into_iter().map(|x| Mutex::new((Some(x), None))).collect();
+    let lock = |i: usize| slots[i].lock().unwrap_or_else(|e| e.into_inner());
+    for_each_task(slots.len(), &|i| {
+        let item = lock(i).0.take().expect("map_parts: each index runs once");
+        let result = f(i, item);
+        lock(i).1 = Some(result);
+    });
+    slots
+        .into_iter()
+        .map(|s| s.into_inner().unwrap_or_else(|e| e.into_inner()).1.expect("map_parts: every task ran"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_task_runs_exactly_once_also_when_nested() {
+        set_num_threads(2);
+        let runs: Vec<AtomicUsize> = (0..64 * 8).map(|_| AtomicUsize::new(0)).collect();
+        for_each_task(64, &|outer| {
+            for_each_task(8, &|inner| {
+                runs[outer * 8 + inner].fetch_add(1, Ordering::Relaxed);
+            });
+        });
+        assert!(runs.iter().all(|r| r.load(Ordering::Relaxed) == 1));
+    }
+
+    #[test]
+    fn a_panicking_task_reaches_the_caller_after_the_others_finish() {
+        set_num_threads(2);
+        let finished = AtomicUsize::new(0);
+        let result = std::panic::catch_unwind(|| {
+            for_each_task(100, &|i| {
+                if i == 37 {
+                    panic!("task 37 failed");
+                }
+                finished.fetch_add(1, Ordering::Relaxed);
+            })
+        });
+        let payload = result.expect_err("the panic must reach the caller");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"task 37 failed"));
+        assert_eq!(finished.load(Ordering::Relaxed), 99);
+    }
+
+    #[test]
+    fn map_parts_keeps_the_order_of_its_items() {
+        set_num_threads(2);
+        let out = map_parts((0..50).map(|i| i * 3).collect(), |i, x| (i, x + 1));
+        assert_eq!(out, (0..50).map(|i| (i, i * 3 + 1)).collect::<Vec<_>>());
+    }
 }
