@@ -17,7 +17,7 @@ use crate::dtype::{DType, Element};
 use crate::matmul::{pin_matrixmultiply_to_one_thread, Gemm, MatRef};
 use crate::reduce::lane_sum;
 use crate::storage::Storage;
-use crate::threads::{map_parts, split_rows};
+use crate::threads::{map_parts, split_rows, zeroed};
 
 /// Below this many multiply-adds (about 10 us of work) a convolution runs on the calling
 /// thread, as [`MATMUL_PARALLEL_MACS`](crate::MATMUL_PARALLEL_MACS) for products; above
@@ -428,13 +428,15 @@ fn batches(geo: &Geometry, range: std::ops::Range<usize>, mut f: impl FnMut(usiz
 }
 
 fn forward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec<T> {
-    let mut out = vec![T::zero(); geo.output_shape().iter().product()];
+    let len = geo.output_shape().iter().product();
+    let mut out = Vec::with_capacity(len);
     let (img_in, img_out) = (geo.image_len(), geo.c_out * geo.p());
-    if out.is_empty() {
+    if len == 0 {
         return out;
     }
     let (_, per) = runs(geo);
-    map_parts(out.chunks_mut(per * img_out).collect(), |run, out: &mut [T]| {
+    map_parts(out.spare_capacity_mut()[..len].chunks_mut(per * img_out).collect(), |run, out| {
+        let out = zeroed(out);
         let images = out.len() / img_out;
         let (mut col, mut wide) = geo.buffers(images);
         batches(geo, 0..images, |i, m| {
@@ -443,20 +445,24 @@ fn forward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec
             geo.forward_images(imgs, m, w, bias, (&mut col, &mut wide), &mut out[i * img_out..(i + m) * img_out]);
         });
     });
+    // SAFETY: `map_parts` ran every piece of `0..len`, and `zeroed` initialised each.
+    unsafe { out.set_len(len) };
     out
 }
 
 /// The input, weight and bias gradients, each computed only if `needs` says so.
 fn backward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], gy: &[T], needs: [bool; 3]) -> [Option<Vec<T>>; 3] {
     let (img_in, img_out) = (geo.image_len(), geo.c_out * geo.p());
-    let mut gx = vec![T::zero(); if needs[0] { x.len() } else { 0 }];
+    let gx_len = if needs[0] { x.len() } else { 0 };
+    let mut gx = Vec::with_capacity(gx_len);
     let (parts, per) = runs(geo);
-    let chunks: Vec<Option<&mut [T]>> = if needs[0] && img_in > 0 {
-        gx.chunks_mut(per * img_in).map(Some).collect()
+    let chunks: Vec<Option<&mut [std::mem::MaybeUninit<T>]>> = if needs[0] && img_in > 0 {
+        gx.spare_capacity_mut()[..gx_len].chunks_mut(per * img_in).map(Some).collect()
     } else {
         (0..parts.min(geo.n)).map(|_| None).collect()
     };
-    let partials = map_parts(chunks, |run, mut gx: Option<&mut [T]>| {
+    let partials = map_parts(chunks, |run, gx| {
+        let mut gx = gx.map(zeroed);
         let range = run * per..((run + 1) * per).min(geo.n);
         let (mut col, mut wide) = geo.buffers(range.len());
         let mut gw = needs[1].then(|| vec![T::zero(); w.len()]);
@@ -470,6 +476,9 @@ fn backward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], gy: &[T], needs: [bool; 3
         });
         [gw, gb]
     });
+    // SAFETY: when the input gradient is needed, `map_parts` ran every piece of
+    // `0..gx_len` and `zeroed` initialised each; otherwise `gx_len` is 0.
+    unsafe { gx.set_len(gx_len) };
     // Partial sums are added in run order: deterministic for a given thread count.
     let [mut gw, mut gb] = [needs[1].then(|| vec![T::zero(); w.len()]), needs[2].then(|| vec![T::zero(); geo.c_out])];
     for [pw, pb] in partials {

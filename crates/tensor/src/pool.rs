@@ -13,7 +13,7 @@ use crate::array::NdArray;
 use crate::dtype::{DType, Element};
 use crate::reduce::is_nan;
 use crate::storage::Storage;
-use crate::threads::{map_parts, split_rows, PARALLEL_THRESHOLD};
+use crate::threads::{map_parts, split_rows, zeroed, PARALLEL_THRESHOLD};
 
 /// The window of a 2-D pooling: `torch.nn.functional.max_pool2d`'s `kernel_size`,
 /// `stride`, `padding`, `dilation` and `ceil_mode`.
@@ -127,18 +127,23 @@ fn with_plane(shape: &[usize], plane: [usize; 2]) -> Vec<usize> {
     s
 }
 
-/// Fills `out` (`planes` planes of `plane_len`) by calling `f(plane, out_plane)`, in one
-/// run per thread when `work` (elements touched) is large.
-fn each_plane<T: Send>(out: &mut [T], plane_len: usize, work: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {
-    if out.is_empty() || plane_len == 0 {
-        return;
+/// A new `planes * plane_len` output, zero-filled, to which `f(plane, out_plane)` adds
+/// each plane; in one run per thread when `work` (elements touched) is large.
+fn each_plane<T: Element>(planes: usize, plane_len: usize, work: usize, f: impl Fn(usize, &mut [T]) + Sync) -> Vec<T> {
+    let len = planes * plane_len;
+    let mut out = Vec::with_capacity(len);
+    if len == 0 {
+        return out;
     }
-    let (_, per) = split_rows(out.len() / plane_len, work >= PARALLEL_THRESHOLD);
-    map_parts(out.chunks_mut(per * plane_len).collect(), |run, chunk: &mut [T]| {
-        for (i, o) in chunk.chunks_exact_mut(plane_len).enumerate() {
+    let (_, per) = split_rows(planes, work >= PARALLEL_THRESHOLD);
+    map_parts(out.spare_capacity_mut()[..len].chunks_mut(per * plane_len).collect(), |run, chunk| {
+        for (i, o) in zeroed(chunk).chunks_exact_mut(plane_len).enumerate() {
             f(run * per + i, o);
         }
     });
+    // SAFETY: `map_parts` ran every piece of `0..len`, and `zeroed` initialised each.
+    unsafe { out.set_len(len) };
+    out
 }
 
 fn float_op<R>(op: &str, x: &NdArray, f32_op: impl FnOnce(&[f32]) -> R, f64_op: impl FnOnce(&[f64]) -> R) -> R {
@@ -153,16 +158,17 @@ fn float_op<R>(op: &str, x: &NdArray, f32_op: impl FnOnce(&[f32]) -> R, f64_op: 
 fn max_planes<T: Element>(x: &[T], [h, w]: [usize; 2], ys: &Axis, xs: &Axis) -> (Vec<T>, Vec<i64>) {
     let plane_out = ys.len() * xs.len();
     let planes = x.len() / (h * w).max(1);
-    let mut values = vec![T::zero(); planes * plane_out];
-    let mut indices = vec![0i64; planes * plane_out];
+    let len = planes * plane_out;
+    let (mut values, mut indices) = (Vec::with_capacity(len), Vec::with_capacity(len));
     if plane_out == 0 {
         return (values, indices);
     }
     let (_, per) = split_rows(planes, x.len() >= PARALLEL_THRESHOLD);
     let dense = (ys.dense(), xs.dense());
-    let parts: Vec<_> = values.chunks_mut(per * plane_out).zip(indices.chunks_mut(per * plane_out)).collect();
+    let value_parts = values.spare_capacity_mut()[..len].chunks_mut(per * plane_out);
+    let parts: Vec<_> = value_parts.zip(indices.spare_capacity_mut()[..len].chunks_mut(per * plane_out)).collect();
     map_parts(parts, |run, (values, indices)| {
-        let outputs = values.chunks_exact_mut(plane_out).zip(indices.chunks_exact_mut(plane_out));
+        let outputs = zeroed(values).chunks_exact_mut(plane_out).zip(zeroed(indices).chunks_exact_mut(plane_out));
         for (i, (values, indices)) in outputs.enumerate() {
             let p = run * per + i;
             let plane = &x[p * h * w..(p + 1) * h * w];
@@ -174,6 +180,11 @@ fn max_planes<T: Element>(x: &[T], [h, w]: [usize; 2], ys: &Axis, xs: &Axis) -> 
             }
         }
     });
+    // SAFETY: `map_parts` ran every piece of `0..len` of both, and `zeroed` initialised each.
+    unsafe {
+        values.set_len(len);
+        indices.set_len(len);
+    }
     (values, indices)
 }
 
@@ -263,16 +274,14 @@ fn max_plane<T: Element>(plane: &[T], w: usize, ys: &Axis, xs: &Axis, values: &m
 }
 
 fn max_backward<T: Element>(g: &[T], idx: &[i64], plane_out: usize, plane_in: usize, planes: usize) -> Vec<T> {
-    let mut gx = vec![T::zero(); planes * plane_in];
-    each_plane(&mut gx, plane_in, g.len(), |p, o| {
+    each_plane(planes, plane_in, g.len(), |p, o| {
         for (&gv, &i) in g[p * plane_out..(p + 1) * plane_out].iter().zip(&idx[p * plane_out..(p + 1) * plane_out]) {
             // An all-padding window (possible only with dilation) has no input to reach.
             if let Some(d) = o.get_mut(i as usize) {
                 *d += gv;
             }
         }
-    });
-    gx
+    })
 }
 
 /// A mean over per-axis windows `first..first+count` divided by `divisor[oy][ox]`.
@@ -308,8 +317,7 @@ impl MeanWindows {
 
     fn forward<T: Element>(&self, x: &[T], [h, w]: [usize; 2]) -> Vec<T> {
         let plane_out = self.ys.len() * self.xs.len();
-        let mut out = vec![T::zero(); x.len() / (h * w).max(1) * plane_out];
-        each_plane(&mut out, plane_out, x.len(), |p, o| {
+        each_plane(x.len() / (h * w).max(1), plane_out, x.len(), |p, o| {
             let plane = &x[p * h * w..(p + 1) * h * w];
             self.each(|oy, ox, rows, cols, scale| {
                 let mut s = T::zero();
@@ -320,15 +328,13 @@ impl MeanWindows {
                 }
                 o[oy * self.xs.len() + ox] = T::from_f64(s.to_f64() * scale);
             });
-        });
-        out
+        })
     }
 
     fn backward<T: Element>(&self, g: &[T], [h, w]: [usize; 2]) -> Vec<T> {
         let plane_out = self.ys.len() * self.xs.len();
         let planes = g.len() / plane_out.max(1);
-        let mut gx = vec![T::zero(); planes * h * w];
-        each_plane(&mut gx, h * w, g.len(), |p, o| {
+        each_plane(planes, h * w, g.len(), |p, o| {
             let gp = &g[p * plane_out..(p + 1) * plane_out];
             self.each(|oy, ox, rows, cols, scale| {
                 let v = T::from_f64(gp[oy * self.xs.len() + ox].to_f64() * scale);
@@ -338,8 +344,7 @@ impl MeanWindows {
                     }
                 }
             });
-        });
-        gx
+        })
     }
 }
 

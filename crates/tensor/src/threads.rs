@@ -202,6 +202,18 @@ pub(crate) fn split_rows(rows: usize, parallel: bool) -> (usize, usize) {
     (parts, rows.div_ceil(parts).max(1))
 }
 
+/// The piece of a new vector's spare capacity, zeroed and ready to use as `&mut [T]`.
+///
+/// Outputs are allocated with `Vec::with_capacity` and zeroed piece by piece inside the
+/// parallel loop, by the thread about to write each piece, instead of by `vec![0; n]` on
+/// the calling thread alone: that serial memset was several percent of a CNN step. The
+/// caller then sets the length once every piece has been through here.
+pub(crate) fn zeroed<T: Copy + Default>(piece: &mut [std::mem::MaybeUninit<T>]) -> &mut [T] {
+    piece.fill(std::mem::MaybeUninit::new(T::default()));
+    // SAFETY: every element was written just above, and `MaybeUninit<T>` has `T`'s layout.
+    unsafe { &mut *(piece as *mut [std::mem::MaybeUninit<T>] as *mut [T]) }
+}
+
 /// `items.map(f(index, item))` in order, on the calling thread and the pool (see
 /// [`for_each_task`]) when there is more than one item.
 pub(crate) fn map_parts<I: Send, R: Send>(items: Vec<I>, f: impl Fn(usize, I) -> R + Sync) -> Vec<R> {
