@@ -12,6 +12,8 @@
 //! for a given thread count. A lone image under a 1x1 kernel with stride 1 and no
 //! padding skips im2col: it already is its column matrix.
 
+use std::mem::MaybeUninit;
+
 use crate::array::NdArray;
 use crate::dtype::{DType, Element};
 use crate::matmul::{pin_matrixmultiply_to_one_thread, Gemm, MatRef};
@@ -299,11 +301,20 @@ impl Geometry {
     }
 
     /// `dst[C_out, ld] = W_g @ cols_g` per group (+ bias), for a column matrix `ld` wide.
-    fn gemm_forward<T: Gemm>(&self, weight: &[T], bias: Option<&[T]>, cols: &[T], ld: usize, dst: &mut [T]) {
+    /// Writes every element of `dst` without reading it first, so it may start
+    /// uninitialised.
+    fn gemm_forward<T: Gemm>(
+        &self,
+        weight: &[T],
+        bias: Option<&[T]>,
+        cols: &[T],
+        ld: usize,
+        dst: &mut [MaybeUninit<T>],
+    ) {
         let (k, m) = (self.k(), self.c_out_g());
         if let Some(b) = bias {
             for (row, &v) in dst.chunks_exact_mut(ld).zip(b) {
-                row.fill(v);
+                row.fill(MaybeUninit::new(v));
             }
         }
         for g in 0..self.spec.groups {
@@ -312,12 +323,14 @@ impl Geometry {
             // SAFETY: group g's weight rows are `m x k` at `g*m*k` of `weight`
             // ([C_out, k]), its column rows `k x ld` at `g*k*ld` of `cols`
             // ([groups*k, ld]), and its output rows `m x ld` at `g*m*ld` of `dst`
-            // ([C_out, ld]), all in bounds; `dst` belongs to this run alone.
-            unsafe { T::gemm(m, k, ld, a, b, dst[g * m * ld..].as_mut_ptr(), ld, bias.is_some()) };
+            // ([C_out, ld]), all in bounds; `dst` belongs to this run alone. Without a
+            // bias the product overwrites `dst` (beta 0) and never reads it.
+            let c = dst[g * m * ld..].as_mut_ptr().cast::<T>();
+            unsafe { T::gemm(m, k, ld, a, b, c, ld, bias.is_some()) };
         }
     }
 
-    /// The outputs `[m, C_out, oH*oW]` of `m` consecutive images.
+    /// The outputs `[m, C_out, oH*oW]` of `m` consecutive images, all written.
     #[allow(clippy::too_many_arguments)]
     fn forward_images<T: Gemm>(
         &self,
@@ -326,7 +339,7 @@ impl Geometry {
         weight: &[T],
         bias: Option<&[T]>,
         (col, wide): (&mut [T], &mut [T]),
-        out: &mut [T],
+        out: &mut [MaybeUninit<T>],
     ) {
         let p = self.p();
         let cols = self.columns(imgs, m, col);
@@ -334,10 +347,13 @@ impl Geometry {
             return self.gemm_forward(weight, bias, cols, p, out);
         }
         let wide = &mut wide[..self.c_out * m * p];
-        self.gemm_forward(weight, bias, cols, m * p, wide);
+        // SAFETY: `gemm_forward` stores only initialised values into `wide`.
+        self.gemm_forward(weight, bias, cols, m * p, unsafe { as_uninit(wide) });
         for (o, row) in wide.chunks_exact(m * p).enumerate() {
             for (i, src) in row.chunks_exact(p).enumerate() {
-                out[(i * self.c_out + o) * p..][..p].copy_from_slice(src);
+                for (slot, &v) in out[(i * self.c_out + o) * p..][..p].iter_mut().zip(src) {
+                    slot.write(v);
+                }
             }
         }
     }
@@ -436,7 +452,6 @@ fn forward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec
     }
     let (_, per) = runs(geo);
     map_parts(out.spare_capacity_mut()[..len].chunks_mut(per * img_out).collect(), |run, out| {
-        let out = zeroed(out);
         let images = out.len() / img_out;
         let (mut col, mut wide) = geo.buffers(images);
         batches(geo, 0..images, |i, m| {
@@ -445,9 +460,19 @@ fn forward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec
             geo.forward_images(imgs, m, w, bias, (&mut col, &mut wide), &mut out[i * img_out..(i + m) * img_out]);
         });
     });
-    // SAFETY: `map_parts` ran every piece of `0..len`, and `zeroed` initialised each.
+    // SAFETY: `map_parts` ran every piece of `0..len`, and `forward_images` wrote every
+    // output of the images it was given.
     unsafe { out.set_len(len) };
     out
+}
+
+/// `s` as slots that may be written: for a buffer that a kernel overwrites.
+///
+/// # Safety
+/// Only initialised values may be stored through the result (it aliases `s`).
+unsafe fn as_uninit<T>(s: &mut [T]) -> &mut [MaybeUninit<T>] {
+    // SAFETY: `MaybeUninit<T>` has `T`'s layout; the caller keeps every slot initialised.
+    unsafe { &mut *(s as *mut [T] as *mut [MaybeUninit<T>]) }
 }
 
 /// The input, weight and bias gradients, each computed only if `needs` says so.
@@ -456,7 +481,7 @@ fn backward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], gy: &[T], needs: [bool; 3
     let gx_len = if needs[0] { x.len() } else { 0 };
     let mut gx = Vec::with_capacity(gx_len);
     let (parts, per) = runs(geo);
-    let chunks: Vec<Option<&mut [std::mem::MaybeUninit<T>]>> = if needs[0] && img_in > 0 {
+    let chunks: Vec<Option<&mut [MaybeUninit<T>]>> = if needs[0] && img_in > 0 {
         gx.spare_capacity_mut()[..gx_len].chunks_mut(per * img_in).map(Some).collect()
     } else {
         (0..parts.min(geo.n)).map(|_| None).collect()
