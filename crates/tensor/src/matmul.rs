@@ -144,18 +144,26 @@ impl<T> OutPtr<T> {
     }
 }
 
-/// Computes every batch's `m x k` by `k x n` product into `out` (row-major, batch-major).
-fn product<T: Gemm>(batches: &[(MatRef<T>, MatRef<T>)], m: usize, k: usize, n: usize, out: &mut [T]) {
+/// Computes every batch's `m x k` by `k x n` product into `out` (row-major, batch-major),
+/// writing every element without reading it, so `out` may start uninitialised.
+fn product<T: Gemm>(
+    batches: &[(MatRef<T>, MatRef<T>)],
+    m: usize,
+    k: usize,
+    n: usize,
+    out: &mut [std::mem::MaybeUninit<T>],
+) {
     pin_matrixmultiply_to_one_thread();
     let threads = get_num_threads();
     let macs = batches.len() * m * n * k;
-    let out_ptr = OutPtr(out.as_mut_ptr());
+    let out_ptr = OutPtr(out.as_mut_ptr().cast::<T>());
     if m == 0 || n == 0 {
         return;
     }
     // SAFETY (all three branches): `out` holds `batches.len() * m * n` elements, batch `i`
     // writes rows `i*m..(i+1)*m`; within a batch, blocks of rows or of columns are
-    // disjoint. Operand pointers come from live arrays with in-bounds strides.
+    // disjoint. Operand pointers come from live arrays with in-bounds strides. The
+    // product overwrites its block (beta 0; also when `k == 0`) and never reads it.
     let run = |i: usize, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>| unsafe {
         let (a, b) = batches[i];
         let c = out_ptr.get().add(i * m * n + rows.start * n + cols.start);
@@ -292,8 +300,11 @@ fn run_product<T: Gemm>(
 ) -> Vec<T> {
     let batches: Vec<_> =
         offsets.iter().map(|&(oa, ob)| (mat_ref(x, &a.layout, oa), mat_ref(y, &b.layout, ob))).collect();
-    let mut out = vec![T::zero(); offsets.len() * m * n];
-    product(&batches, m, k, n, &mut out);
+    let len = offsets.len() * m * n;
+    let mut out = Vec::with_capacity(len);
+    product(&batches, m, k, n, &mut out.spare_capacity_mut()[..len]);
+    // SAFETY: `product` wrote all `len` elements.
+    unsafe { out.set_len(len) };
     out
 }
 
