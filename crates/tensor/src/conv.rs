@@ -21,8 +21,8 @@ use crate::reduce::lane_sum;
 use crate::storage::Storage;
 use crate::threads::{map_parts, split_rows, zeroed};
 
-/// Below this many multiply-adds (about 10 us of work) a convolution runs on the calling
-/// thread, as [`MATMUL_PARALLEL_MACS`](crate::MATMUL_PARALLEL_MACS) for products; above
+/// Below this many multiply-adds (a few tens of microseconds on one core) a convolution
+/// runs on the calling thread, as [`MATMUL_PARALLEL_MACS`](crate::MATMUL_PARALLEL_MACS) for products; above
 /// it the images are split over the calling thread and the pool.
 pub const CONV_PARALLEL_MACS: usize = 1 << 20;
 

@@ -8,12 +8,13 @@ use crate::layout::{broadcast_shapes, Layout, Walk};
 use crate::storage::Storage;
 use crate::threads::{for_each_task, get_num_threads};
 
-/// Below this many multiply-adds (about 10 us of work) a product runs on the calling
-/// thread. Above it, the product is split into one block per thread and the caller
-/// computes blocks too (see `threads::for_each_task`): on the MNIST MLP (products up to
-/// 64x784x256) that took the epoch from 0.96 s to 0.74 s on 2 threads, where handing the
-/// whole product to the pool (and sleeping until it was done) had been slower than one
-/// thread. Thresholds from 2^18 to 2^21 measured the same.
+/// Below this many multiply-adds (a few tens of microseconds on one core) a product
+/// runs on the calling thread. Above it, a product is split into one block per thread
+/// (or the batch into one product per task) and the caller computes blocks too (see
+/// `threads::for_each_task`): on the MNIST MLP (products up to 64x784x256) that took
+/// the epoch from 0.96 s to 0.74 s on 2 threads, where handing the whole product to the
+/// pool (and sleeping until it was done) had been slower than one thread. Thresholds
+/// from 2^18 to 2^21 measured the same.
 pub const MATMUL_PARALLEL_MACS: usize = 1 << 20;
 
 /// With its `threading` feature on (cargo unifies features, so any crate in the build

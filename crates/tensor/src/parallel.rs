@@ -10,6 +10,6 @@ use crate::threads::map_parts;
 /// let squares = nabla_tensor::parallel_map(4, |i| i * i);
 /// assert_eq!(squares, vec![0, 1, 4, 9]);
 /// ```
-pub fn parallel_map<R: Send>(n: usize, f: impl Fn(usize) -> R + Sync + Send) -> Vec<R> {
+pub fn parallel_map<R: Send>(n: usize, f: impl Fn(usize) -> R + Sync) -> Vec<R> {
     map_parts(vec![(); n], |i, ()| f(i))
 }

@@ -2,8 +2,9 @@
 //!
 //! We own a rayon pool instead of using rayon's global one because the global pool's
 //! size is frozen at first use, while `set_num_threads` must work at any time (as
-//! `torch.set_num_threads` does). GEMM runs single-threaded `matrixmultiply` calls on
-//! this same pool, so one setting governs all threads.
+//! `torch.set_num_threads` does). Parallel work runs on the calling thread and this
+//! pool together (see [`for_each_task`]); GEMM runs single-threaded `matrixmultiply`
+//! calls there too, so one setting governs all threads.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -79,9 +80,12 @@ pub(crate) fn for_each_task(count: usize, task: &(dyn Fn(usize) + Sync)) {
         return;
     }
     // SAFETY: only the lifetime is erased. `Tasks::run` dereferences `task` only after
-    // claiming an index below `count`, and this function returns (or unwinds) only once
-    // every claimed index has finished, so no helper touches `task` after it dies.
-    let task: &'static (dyn Fn(usize) + Sync) = unsafe { std::mem::transmute(task) };
+    // claiming an index below `count`, and this function returns only once every
+    // claimed index has finished (`run` itself never unwinds, so nothing leaves before
+    // the wait below), so no helper touches `task` after it dies.
+    let task = unsafe {
+        std::mem::transmute::<*const (dyn Fn(usize) + Sync + '_), *const (dyn Fn(usize) + Sync + 'static)>(task)
+    };
     let tasks = Arc::new(Tasks {
         count,
         next: AtomicUsize::new(0),
@@ -117,22 +121,35 @@ struct Tasks {
     /// The next unclaimed task.
     next: AtomicUsize,
     finished: AtomicUsize,
-    /// Lives as long as the `for_each_task` call, not `'static` (see there).
-    task: &'static (dyn Fn(usize) + Sync),
+    /// Valid for the `for_each_task` call only, not `'static` (see there).
+    task: *const (dyn Fn(usize) + Sync),
     panic: Mutex<Option<Box<dyn std::any::Any + Send>>>,
 }
 
+// SAFETY: `task` points to a `Sync` closure that outlives every use (see `for_each_task`);
+// the other fields are thread-safe.
+unsafe impl Send for Tasks {}
+unsafe impl Sync for Tasks {}
+
 impl Tasks {
-    /// Claims and runs tasks until none is left.
+    /// Claims and runs tasks until none is left. Never unwinds: a task's panic is kept
+    /// for the caller (the first one; later payloads are leaked, not dropped, since
+    /// dropping a payload may itself panic).
     fn run(&self) {
         loop {
             let i = self.next.fetch_add(1, Ordering::Relaxed);
             if i >= self.count {
                 return;
             }
-            let task = self.task;
+            // SAFETY: index `i < count` is claimed, so `for_each_task` is still waiting
+            // and the closure is alive.
+            let task = unsafe { &*self.task };
             if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(i))) {
-                self.panic.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(payload);
+                let mut first = self.panic.lock().unwrap_or_else(|e| e.into_inner());
+                match *first {
+                    None => *first = Some(payload),
+                    Some(_) => std::mem::forget(payload),
+                }
             }
             self.finished.fetch_add(1, Ordering::Release);
         }
@@ -265,6 +282,32 @@ mod tests {
         let payload = result.expect_err("the panic must reach the caller");
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"task 37 failed"));
         assert_eq!(finished.load(Ordering::Relaxed), 99);
+    }
+
+    #[test]
+    fn later_panic_payloads_are_not_dropped_while_tasks_run() {
+        // Dropping this payload panics; `for_each_task` must not drop a second one
+        // (that panic would escape while helpers still run the borrowed closure).
+        struct Bomb;
+        impl Drop for Bomb {
+            fn drop(&mut self) {
+                panic!("payload dropped");
+            }
+        }
+        set_num_threads(2);
+        let finished = AtomicUsize::new(0);
+        let result = std::panic::catch_unwind(|| {
+            for_each_task(64, &|i| {
+                if i % 16 == 3 {
+                    std::panic::panic_any(Bomb);
+                }
+                finished.fetch_add(1, Ordering::Relaxed);
+            })
+        });
+        let payload = result.expect_err("the first panic must reach the caller");
+        assert!(payload.is::<Bomb>());
+        std::mem::forget(payload);
+        assert_eq!(finished.load(Ordering::Relaxed), 60);
     }
 
     #[test]
