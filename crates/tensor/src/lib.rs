@@ -32,6 +32,7 @@ mod matmul;
 mod op_lists;
 mod parallel;
 mod pool;
+mod pool_avx2;
 pub mod random;
 mod record;
 mod reduce;

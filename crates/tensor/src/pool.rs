@@ -11,6 +11,7 @@ use std::hint::select_unpredictable;
 
 use crate::array::NdArray;
 use crate::dtype::{DType, Element};
+use crate::pool_avx2::max_row_2x2;
 use crate::reduce::is_nan;
 use crate::storage::Storage;
 use crate::threads::{map_parts, split_rows, zeroed, PARALLEL_THRESHOLD};
@@ -212,8 +213,14 @@ fn max_plane_2x2<T: Element>(plane: &[T], [w, ow]: [usize; 2], values: &mut [T],
     for (oy, (values, indices)) in rows.enumerate() {
         let top = 2 * oy * w;
         let (r0, r1) = (&plane[top..top + 2 * ow], &plane[top + w..top + w + 2 * ow]);
-        let windows = r0.chunks_exact(2).zip(r1.chunks_exact(2));
-        for (ox, ((a, b), (value, index))) in windows.zip(values.iter_mut().zip(indices.iter_mut())).enumerate() {
+        // Rows of eight windows or more go eight at a time first (f32 with AVX2).
+        let done = match (as_f32(r0), as_f32(r1), as_f32_mut(values)) {
+            (Some(r0), Some(r1), Some(values)) if ow >= 8 => max_row_2x2(r0, r1, w, top, values, indices),
+            _ => 0,
+        };
+        let windows = r0[2 * done..].chunks_exact(2).zip(r1[2 * done..].chunks_exact(2));
+        let outputs = values[done..].iter_mut().zip(indices[done..].iter_mut());
+        for (ox, ((a, b), (value, index))) in (done..).zip(windows.zip(outputs)) {
             // Only offsets are selected (integer selects compile to conditional moves;
             // float ones became jumps), and each winner's value is loaded back.
             let upper = select_unpredictable(beats(a[1], a[0]), 1, 0);
@@ -224,6 +231,18 @@ fn max_plane_2x2<T: Element>(plane: &[T], [w, ow]: [usize; 2], values: &mut [T],
             *index = (corner + at) as i64;
         }
     }
+}
+
+/// `s` as `&[f32]` when `T` is `f32`.
+fn as_f32<T: Element>(s: &[T]) -> Option<&[f32]> {
+    // SAFETY: `T` is `f32` (its dtype says so), so this only renames the type.
+    (T::DTYPE == DType::F32).then(|| unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<f32>(), s.len()) })
+}
+
+/// `s` as `&mut [f32]` when `T` is `f32`.
+fn as_f32_mut<T: Element>(s: &mut [T]) -> Option<&mut [f32]> {
+    // SAFETY: as in `as_f32`.
+    (T::DTYPE == DType::F32).then(|| unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<f32>(), s.len()) })
 }
 
 /// [`max_plane`] for whole, evenly spaced windows (see [`Axis::dense`]): the same
@@ -567,6 +586,27 @@ mod tests {
         }
         let padded = Pool2dSpec { padding: [1, 1], ..Pool2dSpec::new([2, 2]) };
         assert!(axis("t", &shape, 0, &padded).dense().is_none());
+    }
+
+    #[test]
+    fn the_f32_2x2_kernel_matches_the_general_kernel_on_long_rows() {
+        // Rows long enough for the 8-window AVX2 steps and their scalar tails.
+        let spec = Pool2dSpec::new([2, 2]);
+        let pool = [0.0f32, 1.0, -1.0, 2.0, f32::NAN, f32::NEG_INFINITY, 1.0];
+        for shape in [[2, 6, 40], [1, 5, 17], [3, 4, 33], [1, 2, 16], [1, 3, 3]] {
+            let [planes, h, w] = shape;
+            let x: Vec<f32> = (0..planes * h * w).map(|i| pool[(i * 5 + i / 3) % pool.len()]).collect();
+            let (ys, xs) = (axis("t", &shape, 0, &spec), axis("t", &shape, 1, &spec));
+            let (values, indices) = max_planes(&x, [h, w], &ys, &xs);
+            let plane_out = ys.len() * xs.len();
+            for p in 0..planes {
+                let (mut v, mut i) = (vec![0.0; plane_out], vec![0; plane_out]);
+                max_plane(&x[p * h * w..(p + 1) * h * w], w, &ys, &xs, &mut v, &mut i);
+                assert_eq!(&indices[p * plane_out..(p + 1) * plane_out], &i[..], "{shape:?}");
+                let same = |a: f32, b: f32| a == b || (a.is_nan() && b.is_nan());
+                assert!(values[p * plane_out..].iter().zip(&v).all(|(&a, &b)| same(a, b)), "{shape:?}");
+            }
+        }
     }
 
     #[test]
