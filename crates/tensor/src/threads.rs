@@ -64,6 +64,16 @@ fn pool() -> Arc<rayon::ThreadPool> {
     .clone()
 }
 
+/// Runs `f` on the pool's threads (so rayon calls in `f` use them); the calling thread
+/// waits. For long pieces of work only: handing over and waking up cost tens of
+/// microseconds (see [`for_each_task`] for the usual way).
+pub(crate) fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if rayon::current_thread_index().is_some() {
+        return f();
+    }
+    pool().install(f)
+}
+
 /// Runs `task(0)`, ..., `task(count - 1)` on the calling thread and the pool's workers,
 /// and returns when all have finished.
 ///
