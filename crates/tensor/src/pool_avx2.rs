@@ -7,12 +7,15 @@
 //! offset, because float selects compiled to jumps there.
 
 #[cfg(target_arch = "x86_64")]
+use crate::simd::has_avx2_fma;
+#[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
 /// Pools the first windows of one output row, eight at a time, and returns how many it
-/// wrote (a multiple of 8; 0 without AVX2). `r0` and `r1` are the row's two input rows
-/// from its first window on, `top` is the flat index of `r0[0]` in its plane and `w`
-/// the plane's width, so window `ox`'s taps are `top + 2*ox + {0, 1, w, w + 1}`.
+/// wrote (a multiple of 8; 0 without AVX2 and FMA, as `simd::has_avx2_fma` detects
+/// them). `r0` and `r1` are the row's two input rows from its first window on, `top` is
+/// the flat index of `r0[0]` in its plane and `w` the plane's width, so window `ox`'s
+/// taps are `top + 2*ox + {0, 1, w, w + 1}`.
 pub(crate) fn max_row_2x2(
     r0: &[f32],
     r1: &[f32],
@@ -22,7 +25,7 @@ pub(crate) fn max_row_2x2(
     indices: &mut [i64],
 ) -> usize {
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && w < (i32::MAX as usize) - 16 {
+    if has_avx2_fma() && w < (i32::MAX as usize) - 16 {
         // SAFETY: the CPU has AVX2 (checked just above).
         return unsafe { row(r0, r1, w, top, values, indices) };
     }
