@@ -1,8 +1,12 @@
-//! Products where one operand is a vector (`m == 1` or `n == 1`): a dot product per
-//! output or a scaled row added per input, read straight from the operands' memory.
-//! `matrixmultiply` would first pack the whole matrix into its blocked layout, which is
-//! most of the cost when the matrix is used for one row only (a Linear layer at batch
-//! 1 packs its 784x256 weight to multiply it by one image).
+//! Products that `matrixmultiply` would mostly spend packing, read straight from the
+//! operands' memory instead:
+//! - one operand a vector (`m == 1` or `n == 1`): a dot product per output or a scaled
+//!   row added per input. A Linear layer at batch 1 would otherwise pack its 784x256
+//!   weight to multiply it by one image.
+//! - a thin output (fewer than [`THIN`] rows or columns) whose operands both run along
+//!   `k` in memory: dot products, a few rows by a few columns at a time. A 3x3
+//!   convolution of one channel has a weight gradient of 9 columns, where the
+//!   micro-kernel's 16-wide tiles would be half padding.
 
 use crate::dtype::FloatElement;
 use crate::matmul::MatRef;
@@ -68,6 +72,108 @@ pub(crate) unsafe fn vector_product<T: FloatElement>(
     true
 }
 
+/// Output rows (or columns) below which [`thin_product`] computes a product: under one
+/// micro-kernel tile of `matrixmultiply` (16 wide with AVX-512), where most of a tile
+/// would be padding.
+const THIN: usize = 16;
+
+/// `c (+)= a @ b` as one dot product per output, when the output has fewer than
+/// [`THIN`] rows or columns and both operands run along `k` in memory (`a`'s rows and
+/// `b`'s columns are contiguous); returns false (having done nothing) otherwise. The
+/// outputs are computed [`BLOCK`] rows by [`BLOCK`] columns at a time, so each loaded
+/// chunk of `a` and `b` serves three dot products.
+///
+/// # Safety
+/// As [`Gemm::gemm`](crate::matmul::Gemm::gemm).
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn thin_product<T: FloatElement>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<T>,
+    b: MatRef<T>,
+    c: *mut T,
+    ldc: usize,
+    accumulate: bool,
+) -> bool {
+    if m.min(n) >= THIN || a.cs != 1 || b.rs != 1 || k == 0 {
+        return false;
+    }
+    // SAFETY (both): row `i < m` of `a` and column `j < n` of `b` have `k` adjacent
+    // elements (the caller's contract, and the strides checked above).
+    let row = |i: usize| std::slice::from_raw_parts(a.ptr.offset(i as isize * a.rs), k);
+    let col = |j: usize| std::slice::from_raw_parts(b.ptr.offset(j as isize * b.cs), k);
+    let put = |i: usize, j: usize, v: T| {
+        // SAFETY: output (i, j) is inside `c` (the caller's contract).
+        let dst = c.add(i * ldc + j);
+        *dst = if accumulate { *dst + v } else { v };
+    };
+    with_simd(|| {
+        let full = |len: usize| len - len % BLOCK;
+        for i in (0..full(m)).step_by(BLOCK) {
+            let rows = [row(i), row(i + 1), row(i + 2)];
+            for j in (0..full(n)).step_by(BLOCK) {
+                let dots = block_dots(rows, [col(j), col(j + 1), col(j + 2)]);
+                dots.iter()
+                    .enumerate()
+                    .for_each(|(r, d)| d.iter().enumerate().for_each(|(s, &v)| put(i + r, j + s, v)));
+            }
+            for j in full(n)..n {
+                let dots = block_dots(rows, [col(j)]);
+                dots.iter().enumerate().for_each(|(r, d)| put(i + r, j, d[0]));
+            }
+        }
+        for i in full(m)..m {
+            for j in (0..full(n)).step_by(BLOCK) {
+                let [dots] = block_dots([row(i)], [col(j), col(j + 1), col(j + 2)]);
+                dots.iter().enumerate().for_each(|(s, &v)| put(i, j + s, v));
+            }
+            for j in full(n)..n {
+                put(i, j, block_dots([row(i)], [col(j)])[0][0]);
+            }
+        }
+    });
+    true
+}
+
+/// Rows (and columns) of one block of [`thin_product`]: 3x3 running sums of 8 lanes
+/// and the three rows loaded fit the 16 vector registers of AVX2.
+const BLOCK: usize = 3;
+
+/// Lanes of each running sum in [`block_dots`].
+const LANES: usize = 8;
+
+/// The dot products of every row in `rows` with every column in `cols` (all of one
+/// length): `LANES` running sums each, added pairwise at the end, then the tail.
+#[inline(always)]
+fn block_dots<T: FloatElement, const R: usize, const C: usize>(rows: [&[T]; R], cols: [&[T]; C]) -> [[T; C]; R] {
+    let chunks = rows[0].len() / LANES;
+    let mut lanes = [[[T::zero(); LANES]; C]; R];
+    let chunk = |v: &[T], p: usize| -> [T; LANES] { v[p * LANES..][..LANES].try_into().expect("a whole chunk") };
+    for p in 0..chunks {
+        let xs: [[T; LANES]; R] = rows.map(|r| chunk(r, p));
+        let ys: [[T; LANES]; C] = cols.map(|c| chunk(c, p));
+        for r in 0..R {
+            for s in 0..C {
+                let acc = &mut lanes[r][s];
+                for l in 0..LANES {
+                    acc[l] = acc[l] + xs[r][l] * ys[s][l];
+                }
+            }
+        }
+    }
+    let body = chunks * LANES;
+    let mut dots = [[T::zero(); C]; R];
+    for (r, row) in rows.iter().enumerate() {
+        for (s, col) in cols.iter().enumerate() {
+            let l = &lanes[r][s];
+            let tail = row[body..].iter().zip(&col[body..]).fold(T::zero(), |t, (&y, &x)| t + y * x);
+            dots[r][s] = ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7])) + tail;
+        }
+    }
+    dots
+}
+
 /// `sum(x[i] * y[i])` with sixteen independent accumulators, so the compiler vectorises
 /// it (one running sum is a serial dependency chain).
 #[inline(always)]
@@ -103,30 +209,37 @@ mod tests {
         (0..m * n).map(|ij| (0..k).map(|p| a[ij / n * k + p] * b[p * n + ij % n]).sum()).collect()
     }
 
-    #[test]
-    fn every_vector_layout_matches_the_definition() {
+    type Product = unsafe fn(usize, usize, usize, MatRef<f64>, MatRef<f64>, *mut f64, usize, bool) -> bool;
+
+    /// Runs `product` on random operands of each `(m, k, n)` shape, laid out as each of
+    /// `layouts` says (`true`: row-major, `false`: column-major, as a transposed view
+    /// gives it, for `a` then `b`), accumulating onto ones in an output two columns
+    /// wider than the product; checks it took the product, matches the definition and
+    /// wrote nothing outside.
+    fn check_against_the_definition(product: Product, shapes: &[(usize, usize, usize)], layouts: &[(bool, bool)]) {
         let mut rng = 1u64;
         let mut next = || {
             rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (rng >> 33) as f64 / (1u64 << 31) as f64 - 0.5
         };
-        for (m, k, n) in [(1, 37, 5), (6, 37, 1), (1, 1, 3), (1, 16, 1), (4, 33, 1)] {
+        for &(m, k, n) in shapes {
             let a: Vec<f64> = (0..m * k).map(|_| next()).collect();
             let b: Vec<f64> = (0..k * n).map(|_| next()).collect();
             let (at, bt) = (transpose(&a, m, k), transpose(&b, k, n));
             let want = naive(&a, &b, m, k, n);
-            // Each operand row-major and column-major (as a transposed view gives it).
-            for (a_ref, b_ref) in [
-                (MatRef { ptr: a.as_ptr(), rs: k as isize, cs: 1 }, MatRef { ptr: b.as_ptr(), rs: n as isize, cs: 1 }),
-                (
-                    MatRef { ptr: at.as_ptr(), rs: 1, cs: m as isize },
-                    MatRef { ptr: bt.as_ptr(), rs: 1, cs: k as isize },
-                ),
-            ] {
+            for &(a_rows, b_rows) in layouts {
+                let a_ref = match a_rows {
+                    true => MatRef { ptr: a.as_ptr(), rs: k as isize, cs: 1 },
+                    false => MatRef { ptr: at.as_ptr(), rs: 1, cs: m as isize },
+                };
+                let b_ref = match b_rows {
+                    true => MatRef { ptr: b.as_ptr(), rs: n as isize, cs: 1 },
+                    false => MatRef { ptr: bt.as_ptr(), rs: 1, cs: k as isize },
+                };
                 let ldc = n + 2;
                 let mut c = vec![1.0; m * ldc];
                 // SAFETY: the operands and `c` (`m` rows of `ldc`) cover the extents.
-                assert!(unsafe { vector_product(m, k, n, a_ref, b_ref, c.as_mut_ptr(), ldc, true) });
+                assert!(unsafe { product(m, k, n, a_ref, b_ref, c.as_mut_ptr(), ldc, true) });
                 for i in 0..m {
                     for j in 0..n {
                         let got = c[i * ldc + j];
@@ -136,6 +249,33 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn every_vector_layout_matches_the_definition() {
+        let shapes = [(1, 37, 5), (6, 37, 1), (1, 1, 3), (1, 16, 1), (4, 33, 1)];
+        check_against_the_definition(vector_product, &shapes, &[(true, true), (false, false)]);
+    }
+
+    #[test]
+    fn thin_products_match_the_definition_at_every_block_edge() {
+        // Full 3x3 blocks, leftover rows and columns, k below one chunk of lanes, and
+        // the weight gradient of the MNIST CNN's first convolution (32 x 676 x 9).
+        let shapes = [(32, 676, 9), (9, 8, 3), (5, 70, 7), (17, 9, 4), (2, 3, 20), (15, 64, 15), (1, 13, 1)];
+        check_against_the_definition(thin_product, &shapes, &[(true, false)]);
+    }
+
+    #[test]
+    fn wide_outputs_and_other_layouts_are_not_thin_products() {
+        let x = [0.0f32; 16 * 16];
+        let mut c = [0.0f32; 16 * 16];
+        let rows = MatRef { ptr: x.as_ptr(), rs: 16, cs: 1 };
+        let cols = MatRef { ptr: x.as_ptr(), rs: 1, cs: 16 };
+        for (m, n, a, b) in [(16, 16, rows, cols), (4, 4, rows, rows), (4, 4, cols, cols)] {
+            // SAFETY: every operand and the output fit in 16x16 buffers.
+            assert!(!unsafe { thin_product(m, 16, n, a, b, c.as_mut_ptr(), 16, false) }, "{m}x{n}");
+        }
+        assert!(c.iter().all(|&v| v == 0.0));
     }
 
     fn transpose(x: &[f64], rows: usize, cols: usize) -> Vec<f64> {
