@@ -157,7 +157,7 @@ fn block_dots<T: FloatElement, const R: usize, const C: usize>(rows: [&[T]; R], 
             for s in 0..C {
                 let acc = &mut lanes[r][s];
                 for l in 0..LANES {
-                    acc[l] = acc[l] + xs[r][l] * ys[s][l];
+                    acc[l] += xs[r][l] * ys[s][l];
                 }
             }
         }
