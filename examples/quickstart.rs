@@ -54,15 +54,13 @@ pub fn run(args: &common::Args) -> Result<f64, nabla::Error> {
             opt.step();
             total += loss.item();
         }
-        if epoch % 5 == 4 || epoch + 1 == args.epochs {
-            let (correct, n) = accuracy(&net, &test);
-            println!(
-                "Epoch {epoch}, Training loss: {:.4}, Accuracy: {correct}/{n} ({:.0}%), time: {:.3}s",
-                total / loader.len() as f64,
-                100.0 * correct as f64 / n as f64,
-                start.elapsed().as_secs_f64()
-            );
-        }
+        let seconds = start.elapsed().as_secs_f64();
+        let (correct, n) = accuracy(&net, &test);
+        println!(
+            "Epoch {epoch}, Training loss: {:.4}, Accuracy: {correct}/{n} ({:.0}%), time: {seconds:.3}s",
+            total / loader.len() as f64,
+            100.0 * correct as f64 / n as f64,
+        );
     }
 
     // Save, reload into a fresh network, and predict with it.
