@@ -211,3 +211,17 @@ fn same_padding_needs_stride_1() {
 fn conv1d_takes_single_numbers() {
     F::conv1d(&Tensor::zeros(&[1, 1, 5]), &Tensor::zeros(&[1, 1, 3]), None, 1, [1, 2], 1, 1);
 }
+
+#[test]
+fn conv1d_gradients_match_finite_differences() {
+    nabla_autograd::manual_seed(7);
+    let f64_leaf = |shape: &[usize]| Tensor::randn(shape).double().requires_grad_(true);
+    // Odd length, stride 2, padding 2, dilation 2, 2 groups, a bias; then an unbatched
+    // input with "same" padding.
+    let (x, w, b) = (f64_leaf(&[2, 4, 11]), f64_leaf(&[6, 2, 3]), f64_leaf(&[6]));
+    nabla_autograd::gradcheck(|t| F::conv1d(&t[0], &t[1], Some(&t[2]), 2, 2, 2, 2), &[x, w, b])
+        .unwrap_or_else(|e| panic!("strided, grouped: {e}"));
+    let (x, w) = (f64_leaf(&[3, 7]), f64_leaf(&[2, 3, 4]));
+    nabla_autograd::gradcheck(|t| F::conv1d(&t[0], &t[1], None, 1, Padding::Same, 1, 1), &[x, w])
+        .unwrap_or_else(|e| panic!("unbatched, same: {e}"));
+}
