@@ -44,7 +44,7 @@ mod views;
 
 pub use array::{NdArray, WeakStorage};
 pub use binary::{Binary, Compare};
-pub use conv::{conv2d_output_shape, Conv2dSpec, CONV_PARALLEL_MACS};
+pub use conv::{conv2d_output_shape, Conv2dContext, Conv2dSpec, CONV_PARALLEL_MACS};
 pub use dtype::{DType, Element, FloatElement};
 pub use error::TensorError;
 pub use layout::{broadcast_shapes, contiguous_strides, normalize_dim, Layout};
