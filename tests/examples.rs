@@ -57,6 +57,34 @@ fn mnist_mlp_reaches_96_5_percent_in_two_epochs() {
 }
 
 #[test]
+fn save_keeps_the_best_epoch_not_the_last() {
+    use nabla::prelude::*;
+    let Some(data) = data_folder() else { return };
+    let path = std::env::temp_dir().join(format!("nabla-best-model-test-{}.ckpt", std::process::id()));
+    // A learning rate far too large, so accuracy swings from epoch to epoch.
+    let args = mnist_mlp::common::Args {
+        data,
+        limit: Some(2000),
+        save: Some(path.clone()),
+        ..mnist_mlp::common::Args::defaults(5, 64, 0.02)
+    };
+    let reports = mnist_mlp::run(&args).expect("mnist_mlp runs");
+    let best = reports.iter().map(|r| r.correct).max().expect("five epochs ran");
+    assert!(reports.last().unwrap().correct < best, "the run must end below its best: {reports:?}");
+    let restored = mnist_mlp::Net::new();
+    restored.load(&path).expect("the best model was saved");
+    std::fs::remove_file(&path).ok();
+    restored.eval();
+    let _guard = no_grad();
+    let (_, test) = mnist_mlp::common::mnist_loaders(&args).expect("MNIST loads");
+    let correct: usize = (&test)
+        .into_iter()
+        .map(|(x, y)| restored.forward(&x).argmax(Some(1), false).eq(&y).sum().item() as usize)
+        .sum();
+    assert_eq!(correct, best, "the saved model scores the best epoch's accuracy");
+}
+
+#[test]
 fn mnist_cnn_reaches_97_5_percent_in_one_epoch() {
     let Some(data) = data_folder() else { return };
     let args = mnist_cnn::common::Args { data, ..mnist_cnn::common::Args::defaults(1, 32, 1e-3) };
