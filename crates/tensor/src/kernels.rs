@@ -19,7 +19,12 @@ pub(crate) fn map1<T: Element, U: Element>(src: &[T], layout: &Layout, f: impl F
     let [s] = walk.inner_strides();
     collect_chunks(n, n, |start, out| {
         let end = start + out.remaining();
-        walk.runs(start..end, |[off], len| out.extend((0..len).map(|i| f(src[off + i * s]))));
+        walk.runs(start..end, |[off], len| match s {
+            // A run of one broadcast value (the gradient of a sum, expanded): `f` is
+            // pure, so it runs once and the result is repeated.
+            0 => out.extend(std::iter::repeat_n(f(src[off]), len)),
+            _ => out.extend((0..len).map(|i| f(src[off + i * s]))),
+        });
     })
 }
 
