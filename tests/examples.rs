@@ -90,7 +90,8 @@ fn mnist_cnn_reaches_97_5_percent_in_one_epoch() {
     let args = mnist_cnn::common::Args { data, ..mnist_cnn::common::Args::defaults(1, 32, 1e-3) };
     let reports = mnist_cnn::run(&args).expect("mnist_cnn runs");
     let accuracy = reports[0].accuracy();
-    // One epoch scatters with the seed: 97.61, 98.71, 98.17, 98.10% for seeds 0-3.
+    // One epoch scatters with the seed: 97.77, 98.51, 98.16, 98.65% for seeds 0-3 (issue #4
+    // asks for 98.3%; docs/benchmarks.md has twelve seeds of both frameworks).
     assert!(accuracy >= 0.975, "test accuracy after 1 epoch on the full training set: {accuracy}");
 }
 
