@@ -299,6 +299,10 @@ impl Geometry {
         if m == 1 && self.is_pointwise() {
             return imgs;
         }
+        if self.columns_per_image() == 0 {
+            // No input channels (or no output pixels): no rows to unroll.
+            return &[];
+        }
         let (p, len) = (self.p(), self.image_len());
         for i in 0..m {
             self.im2col(&imgs[i * len..(i + 1) * len], &mut col[i * p..], m * p);
@@ -454,8 +458,8 @@ fn batches(geo: &Geometry, range: std::ops::Range<usize>, mut f: impl FnMut(usiz
     }
 }
 
-/// The output and, when `keep` is set and the kernel is not pointwise, the column
-/// matrices of every batch of images (see [`ConvColumns`]).
+/// The output and, when `keep` is set, the output is not empty and the kernel is not
+/// pointwise, the column matrices of every batch of images (see [`Conv2dContext`]).
 fn forward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], bias: Option<&[T]>, keep: bool) -> (Vec<T>, Option<Vec<T>>) {
     let len = geo.output_shape().iter().product();
     let mut out = Vec::with_capacity(len);
@@ -464,10 +468,11 @@ fn forward<T: Gemm>(geo: &Geometry, x: &[T], w: &[T], bias: Option<&[T]>, keep: 
     let mut kept = Vec::with_capacity(cols_len);
     let (img_in, img_out) = (geo.image_len(), geo.c_out * geo.p());
     if len == 0 {
-        return (out, keep.then_some(kept));
+        return (out, None);
     }
     let (_, per) = runs(geo);
-    let mut kept_runs = kept.spare_capacity_mut()[..cols_len].chunks_mut(per * geo.columns_per_image());
+    // (`max(1)`: images without input channels have no columns.)
+    let mut kept_runs = kept.spare_capacity_mut()[..cols_len].chunks_mut((per * geo.columns_per_image()).max(1));
     let parts = out.spare_capacity_mut()[..len].chunks_mut(per * img_out).map(|out| (out, kept_runs.next())).collect();
     map_parts(parts, |run, (out, mut kept)| {
         let images = out.len() / img_out;
@@ -501,7 +506,6 @@ unsafe fn as_uninit<T>(s: &mut [T]) -> &mut [MaybeUninit<T>] {
     unsafe { &mut *(s as *mut [T] as *mut [MaybeUninit<T>]) }
 }
 
-/// The input, weight and bias gradients, each computed only if `needs` says so.
 /// The input, weight and bias gradients, each computed only if `needs` says so, with
 /// the forward pass's column matrices when `kept` (made with the same runs).
 fn backward<T: Gemm>(
@@ -890,6 +894,23 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn empty_channels_and_images_keep_no_columns_and_still_differentiate() {
+        for (xs, ws) in [([2, 0, 5, 5], [3, 0, 3, 3]), ([2, 3, 5, 5], [0, 3, 3, 3]), ([0, 3, 5, 5], [4, 3, 3, 3])] {
+            let (x, w) = (NdArray::randn(&xs, DType::F32), NdArray::randn(&ws, DType::F32));
+            let (y, context) = x.conv2d_for_backward(&w, None, &Conv2dSpec::default());
+            // With no input channels every output is an empty sum.
+            assert!(y.to_vec::<f32>().iter().all(|&v| v == 0.0), "{xs:?} {ws:?}");
+            let g = NdArray::ones(y.shape(), DType::F32);
+            let got = context.backward(&g, [true, true, true]);
+            let want = x.conv2d_backward(&w, &g, &Conv2dSpec::default(), [true, true, true]);
+            for (got, want) in got.iter().zip(&want) {
+                let (got, want) = (got.as_ref().unwrap(), want.as_ref().unwrap());
+                assert_eq!((got.shape(), got.to_vec::<f32>()), (want.shape(), want.to_vec::<f32>()), "{xs:?} {ws:?}");
             }
         }
     }
