@@ -12,13 +12,14 @@ use crate::dtype::FloatElement;
 use crate::matmul::MatRef;
 use crate::simd::with_simd;
 
-/// `c (+)= a @ b` for an `m x k` by `k x n` product with `m == 1` or `n == 1`, when a
-/// layout without packing exists; returns false (having done nothing) otherwise.
+/// `c (+)= a @ b` for an `m x k` by `k x n` product into a row-major `c` with row
+/// stride `ldc`, by [`vector_product`] or [`thin_product`] when one applies; returns
+/// false (having done nothing) when the product is for the packing GEMM.
 ///
 /// # Safety
 /// As [`Gemm::gemm`](crate::matmul::Gemm::gemm).
 #[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn vector_product<T: FloatElement>(
+pub(crate) unsafe fn direct_product<T: FloatElement>(
     m: usize,
     k: usize,
     n: usize,
@@ -28,13 +29,49 @@ pub(crate) unsafe fn vector_product<T: FloatElement>(
     ldc: usize,
     accumulate: bool,
 ) -> bool {
-    // `m == 1` is `n == 1` transposed: c^T = b^T @ a^T, with c^T's rows one apart.
-    let (rows, vector, matrix, c_stride) = match (m, n) {
-        (1, _) => (n, a, MatRef { ptr: b.ptr, rs: b.cs, cs: b.rs }, 1),
-        (_, 1) => (m, MatRef { ptr: b.ptr, rs: b.cs, cs: b.rs }, a, ldc),
+    let out = Output { c, ldc, accumulate };
+    vector_product(m, k, n, a, b, out) || thin_product(m, k, n, a, b, out)
+}
+
+/// Where a direct product's results go: `c[i * ldc + j]`, set or added to.
+#[derive(Clone, Copy)]
+struct Output<T> {
+    c: *mut T,
+    ldc: usize,
+    accumulate: bool,
+}
+
+impl<T: FloatElement> Output<T> {
+    /// Stores (or adds) the result for output `(i, j)`.
+    ///
+    /// # Safety
+    /// `(i, j)` must be inside the caller's output.
+    #[inline(always)]
+    unsafe fn put(self, i: usize, j: usize, v: T) {
+        let dst = self.c.add(i * self.ldc + j);
+        *dst = if self.accumulate { *dst + v } else { v };
+    }
+}
+
+/// `m == 1` or `n == 1`, when a layout without packing exists; false otherwise.
+///
+/// # Safety
+/// As [`direct_product`].
+unsafe fn vector_product<T: FloatElement>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<T>,
+    b: MatRef<T>,
+    out: Output<T>,
+) -> bool {
+    // `m == 1` is `n == 1` transposed: c^T = b^T @ a^T, with output `i` at (0, i).
+    let (rows, vector, matrix, transposed) = match (m, n) {
+        (1, _) => (n, a, MatRef { ptr: b.ptr, rs: b.cs, cs: b.rs }, true),
+        (_, 1) => (m, MatRef { ptr: b.ptr, rs: b.cs, cs: b.rs }, a, false),
         _ => return false,
     };
-    // Now `c[i * c_stride] (+)= sum_p matrix[i, p] * vector[0, p]` for `i < rows`.
+    // Now output `i` (+)= sum_p matrix[i, p] * vector[0, p] for `i < rows`.
     if matrix.cs != 1 && matrix.rs != 1 || k == 0 {
         return false;
     }
@@ -47,10 +84,10 @@ pub(crate) unsafe fn vector_product<T: FloatElement>(
         gathered = (0..k).map(|p| *vector.ptr.offset(p as isize * vector.cs)).collect();
         &gathered
     };
-    let mut out = vec![T::zero(); rows];
+    let mut sums = vec![T::zero(); rows];
     with_simd(|| {
         if matrix.cs == 1 {
-            for (i, o) in out.iter_mut().enumerate() {
+            for (i, o) in sums.iter_mut().enumerate() {
                 // SAFETY: row `i` of the matrix has `k` adjacent elements.
                 *o = lane_dot(std::slice::from_raw_parts(matrix.ptr.offset(i as isize * matrix.rs), k), x);
             }
@@ -58,16 +95,19 @@ pub(crate) unsafe fn vector_product<T: FloatElement>(
             for (p, &xp) in x.iter().enumerate() {
                 // SAFETY: column `p` of the matrix has `rows` adjacent elements.
                 let column = std::slice::from_raw_parts(matrix.ptr.offset(p as isize * matrix.cs), rows);
-                for (o, &v) in out.iter_mut().zip(column) {
+                for (o, &v) in sums.iter_mut().zip(column) {
                     *o += v * xp;
                 }
             }
         }
     });
-    for (i, v) in out.into_iter().enumerate() {
+    for (i, v) in sums.into_iter().enumerate() {
         // SAFETY: output `i` is inside `c` (the caller's contract).
-        let dst = c.add(i * c_stride);
-        *dst = if accumulate { *dst + v } else { v };
+        if transposed {
+            out.put(0, i, v);
+        } else {
+            out.put(i, 0, v);
+        }
     }
     true
 }
@@ -77,24 +117,20 @@ pub(crate) unsafe fn vector_product<T: FloatElement>(
 /// would be padding.
 const THIN: usize = 16;
 
-/// `c (+)= a @ b` as one dot product per output, when the output has fewer than
-/// [`THIN`] rows or columns and both operands run along `k` in memory (`a`'s rows and
-/// `b`'s columns are contiguous); returns false (having done nothing) otherwise. The
-/// outputs are computed [`BLOCK`] rows by [`BLOCK`] columns at a time, so each loaded
-/// chunk of `a` and `b` serves three dot products.
+/// One dot product per output, when the output has fewer than [`THIN`] rows or
+/// columns and both operands run along `k` in memory (`a`'s rows and `b`'s columns are
+/// contiguous); false otherwise. The outputs are computed [`BLOCK`] rows by [`BLOCK`]
+/// columns at a time, so each loaded chunk of `a` and `b` serves three dot products.
 ///
 /// # Safety
-/// As [`Gemm::gemm`](crate::matmul::Gemm::gemm).
-#[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn thin_product<T: FloatElement>(
+/// As [`direct_product`].
+unsafe fn thin_product<T: FloatElement>(
     m: usize,
     k: usize,
     n: usize,
     a: MatRef<T>,
     b: MatRef<T>,
-    c: *mut T,
-    ldc: usize,
-    accumulate: bool,
+    out: Output<T>,
 ) -> bool {
     if m.min(n) >= THIN || a.cs != 1 || b.rs != 1 || k == 0 {
         return false;
@@ -103,11 +139,8 @@ pub(crate) unsafe fn thin_product<T: FloatElement>(
     // elements (the caller's contract, and the strides checked above).
     let row = |i: usize| std::slice::from_raw_parts(a.ptr.offset(i as isize * a.rs), k);
     let col = |j: usize| std::slice::from_raw_parts(b.ptr.offset(j as isize * b.cs), k);
-    let put = |i: usize, j: usize, v: T| {
-        // SAFETY: output (i, j) is inside `c` (the caller's contract).
-        let dst = c.add(i * ldc + j);
-        *dst = if accumulate { *dst + v } else { v };
-    };
+    // SAFETY: every (i, j) below is inside the `m x n` output (the caller's contract).
+    let put = |i: usize, j: usize, v: T| out.put(i, j, v);
     with_simd(|| {
         let full = |len: usize| len - len % BLOCK;
         for i in (0..full(m)).step_by(BLOCK) {
@@ -209,7 +242,7 @@ mod tests {
         (0..m * n).map(|ij| (0..k).map(|p| a[ij / n * k + p] * b[p * n + ij % n]).sum()).collect()
     }
 
-    type Product = unsafe fn(usize, usize, usize, MatRef<f64>, MatRef<f64>, *mut f64, usize, bool) -> bool;
+    type Product = unsafe fn(usize, usize, usize, MatRef<f64>, MatRef<f64>, Output<f64>) -> bool;
 
     /// Runs `product` on random operands of each `(m, k, n)` shape, laid out as each of
     /// `layouts` says (`true`: row-major, `false`: column-major, as a transposed view
@@ -239,7 +272,8 @@ mod tests {
                 let ldc = n + 2;
                 let mut c = vec![1.0; m * ldc];
                 // SAFETY: the operands and `c` (`m` rows of `ldc`) cover the extents.
-                assert!(unsafe { product(m, k, n, a_ref, b_ref, c.as_mut_ptr(), ldc, true) });
+                let out = Output { c: c.as_mut_ptr(), ldc, accumulate: true };
+                assert!(unsafe { product(m, k, n, a_ref, b_ref, out) });
                 for i in 0..m {
                     for j in 0..n {
                         let got = c[i * ldc + j];
@@ -273,7 +307,8 @@ mod tests {
         let cols = MatRef { ptr: x.as_ptr(), rs: 1, cs: 16 };
         for (m, n, a, b) in [(16, 16, rows, cols), (4, 4, rows, rows), (4, 4, cols, cols)] {
             // SAFETY: every operand and the output fit in 16x16 buffers.
-            assert!(!unsafe { thin_product(m, 16, n, a, b, c.as_mut_ptr(), 16, false) }, "{m}x{n}");
+            let out = Output { c: c.as_mut_ptr(), ldc: 16, accumulate: false };
+            assert!(!unsafe { thin_product(m, 16, n, a, b, out) }, "{m}x{n}");
         }
         assert!(c.iter().all(|&v| v == 0.0));
     }
@@ -288,6 +323,7 @@ mod tests {
         let r = MatRef { ptr: x.as_ptr(), rs: 2, cs: 1 };
         let mut c = [0.0f32; 4];
         // SAFETY: 2x2 operands and output inside the 4-element buffers.
-        assert!(!unsafe { vector_product(2, 2, 2, r, r, c.as_mut_ptr(), 2, false) });
+        let out = Output { c: c.as_mut_ptr(), ldc: 2, accumulate: false };
+        assert!(!unsafe { vector_product(2, 2, 2, r, r, out) });
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::array::NdArray;
 use crate::dtype::{DType, Element};
-use crate::gemv::{thin_product, vector_product};
+use crate::gemv::direct_product;
 use crate::layout::{broadcast_shapes, Layout, Walk};
 use crate::storage::Storage;
 use crate::threads::{for_each_task, get_num_threads};
@@ -80,7 +80,7 @@ impl Gemm for f32 {
         ldc: usize,
         accumulate: bool,
     ) {
-        if vector_product(m, k, n, a, b, c, ldc, accumulate) || thin_product(m, k, n, a, b, c, ldc, accumulate) {
+        if direct_product(m, k, n, a, b, c, ldc, accumulate) {
             return;
         }
         let beta = if accumulate { 1.0 } else { 0.0 };
@@ -99,7 +99,7 @@ impl Gemm for f64 {
         ldc: usize,
         accumulate: bool,
     ) {
-        if vector_product(m, k, n, a, b, c, ldc, accumulate) || thin_product(m, k, n, a, b, c, ldc, accumulate) {
+        if direct_product(m, k, n, a, b, c, ldc, accumulate) {
             return;
         }
         let beta = if accumulate { 1.0 } else { 0.0 };
