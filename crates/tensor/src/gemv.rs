@@ -3,6 +3,8 @@
 //! - one operand a vector (`m == 1` or `n == 1`): a dot product per output or a scaled
 //!   row added per input. A Linear layer at batch 1 would otherwise pack its 784x256
 //!   weight to multiply it by one image.
+//! - an outer product (`k == 1`): each output row is a multiple of `b`'s row. The
+//!   weight gradient of a Linear layer at batch 1 is one.
 //! - a thin output (fewer than [`THIN`] rows or columns) whose operands both run along
 //!   `k` in memory: dot products, a few rows by a few columns at a time. A 3x3
 //!   convolution of one channel has a weight gradient of 9 columns, where the
@@ -13,7 +15,8 @@ use crate::matmul::MatRef;
 use crate::simd::with_simd;
 
 /// `c (+)= a @ b` for an `m x k` by `k x n` product into a row-major `c` with row
-/// stride `ldc`, by [`vector_product`] or [`thin_product`] when one applies; returns
+/// stride `ldc`, by [`vector_product`], [`outer_product`] or [`thin_product`] when one
+/// applies; returns
 /// false (having done nothing) when the product is for the packing GEMM.
 ///
 /// # Safety
@@ -30,7 +33,7 @@ pub(crate) unsafe fn direct_product<T: FloatElement>(
     accumulate: bool,
 ) -> bool {
     let out = Output { c, ldc, accumulate };
-    vector_product(m, k, n, a, b, out) || thin_product(m, k, n, a, b, out)
+    vector_product(m, k, n, a, b, out) || outer_product(m, k, n, a, b, out) || thin_product(m, k, n, a, b, out)
 }
 
 /// Where a direct product's results go: `c[i * ldc + j]`, set or added to.
@@ -50,6 +53,28 @@ impl<T: FloatElement> Output<T> {
     unsafe fn put(self, i: usize, j: usize, v: T) {
         let dst = self.c.add(i * self.ldc + j);
         *dst = if self.accumulate { *dst + v } else { v };
+    }
+
+    /// The first `n` outputs of row `i`.
+    ///
+    /// # Safety
+    /// Row `i` must be inside the caller's output, with at least `n` columns, and no
+    /// other reference to them may be alive.
+    #[inline(always)]
+    unsafe fn row<'a>(self, i: usize, n: usize) -> &'a mut [T] {
+        std::slice::from_raw_parts_mut(self.c.add(i * self.ldc), n)
+    }
+}
+
+/// The `len` elements `stride` apart from `ptr`, borrowed when adjacent, else copied.
+///
+/// # Safety
+/// They must all be readable and outlive the result.
+unsafe fn gather<'a, T: Copy>(ptr: *const T, stride: isize, len: usize) -> std::borrow::Cow<'a, [T]> {
+    if stride == 1 {
+        std::borrow::Cow::Borrowed(std::slice::from_raw_parts(ptr, len))
+    } else {
+        std::borrow::Cow::Owned((0..len).map(|p| *ptr.offset(p as isize * stride)).collect())
     }
 }
 
@@ -75,15 +100,8 @@ unsafe fn vector_product<T: FloatElement>(
     if matrix.cs != 1 && matrix.rs != 1 || k == 0 {
         return false;
     }
-    // SAFETY: the vector operand has `k` elements `vector.cs` apart (the caller's
-    // contract), copied out when they are not adjacent.
-    let gathered: Vec<T>;
-    let x: &[T] = if vector.cs == 1 {
-        std::slice::from_raw_parts(vector.ptr, k)
-    } else {
-        gathered = (0..k).map(|p| *vector.ptr.offset(p as isize * vector.cs)).collect();
-        &gathered
-    };
+    // SAFETY: the vector operand has `k` elements `vector.cs` apart (the caller's contract).
+    let x = &*gather(vector.ptr, vector.cs, k);
     let mut sums = vec![T::zero(); rows];
     with_simd(|| {
         if matrix.cs == 1 {
@@ -109,6 +127,39 @@ unsafe fn vector_product<T: FloatElement>(
             out.put(i, 0, v);
         }
     }
+    true
+}
+
+/// `k == 1` (and `m, n > 1`, which [`vector_product`] leaves): output row `i` (+)=
+/// `a[i, 0] * b[0, ..]`, written straight into `c`; false otherwise.
+///
+/// # Safety
+/// As [`direct_product`].
+unsafe fn outer_product<T: FloatElement>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<T>,
+    b: MatRef<T>,
+    out: Output<T>,
+) -> bool {
+    if k != 1 {
+        return false;
+    }
+    // SAFETY: `b`'s one row has `n` elements `b.cs` apart (the caller's contract).
+    let y = gather(b.ptr, b.cs, n);
+    with_simd(|| {
+        for i in 0..m {
+            // SAFETY: `a`'s one column has `m` elements `a.rs` apart, and output row
+            // `i < m` has `n` columns (the caller's contract); only `row` refers to them.
+            let (x, row) = (*a.ptr.offset(i as isize * a.rs), out.row(i, n));
+            if out.accumulate {
+                row.iter_mut().zip(y.iter()).for_each(|(c, &v)| *c += x * v);
+            } else {
+                row.iter_mut().zip(y.iter()).for_each(|(c, &v)| *c = x * v);
+            }
+        }
+    });
     true
 }
 
@@ -292,6 +343,13 @@ mod tests {
     }
 
     #[test]
+    fn outer_products_match_the_definition_in_every_layout() {
+        let shapes = [(2, 1, 2), (256, 1, 37), (3, 1, 100)];
+        let layouts = [(true, true), (false, false), (true, false), (false, true)];
+        check_against_the_definition(outer_product, &shapes, &layouts);
+    }
+
+    #[test]
     fn thin_products_match_the_definition_at_every_block_edge() {
         // Full 3x3 blocks, leftover rows and columns, k below one chunk of lanes, and
         // the weight gradient of the MNIST CNN's first convolution (32 x 676 x 9).
@@ -318,12 +376,14 @@ mod tests {
     }
 
     #[test]
-    fn a_matrix_times_a_matrix_is_not_a_vector_product() {
+    fn a_matrix_times_a_matrix_is_neither_a_vector_nor_an_outer_product() {
         let x = [0.0f32; 4];
         let r = MatRef { ptr: x.as_ptr(), rs: 2, cs: 1 };
         let mut c = [0.0f32; 4];
         // SAFETY: 2x2 operands and output inside the 4-element buffers.
         let out = Output { c: c.as_mut_ptr(), ldc: 2, accumulate: false };
         assert!(!unsafe { vector_product(2, 2, 2, r, r, out) });
+        assert!(!unsafe { outer_product(2, 2, 2, r, r, out) });
+        assert_eq!(c, [0.0; 4]);
     }
 }
