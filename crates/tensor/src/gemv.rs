@@ -32,8 +32,19 @@ pub(crate) unsafe fn direct_product<T: FloatElement>(
     ldc: usize,
     accumulate: bool,
 ) -> bool {
-    let out = Output { c, ldc, accumulate };
-    vector_product(m, k, n, a, b, out) || outer_product(m, k, n, a, b, out) || thin_product(m, k, n, a, b, out)
+    let product = Product { m, k, n, a, b, out: Output { c, ldc, accumulate } };
+    vector_product(product) || outer_product(product) || thin_product(product)
+}
+
+/// One product for a direct kernel: `out (+)= a @ b`, `a` being `m x k` and `b` `k x n`.
+#[derive(Clone, Copy)]
+struct Product<T> {
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<T>,
+    b: MatRef<T>,
+    out: Output<T>,
 }
 
 /// Where a direct product's results go: `c[i * ldc + j]`, set or added to.
@@ -82,14 +93,7 @@ unsafe fn gather<'a, T: Copy>(ptr: *const T, stride: isize, len: usize) -> std::
 ///
 /// # Safety
 /// As [`direct_product`].
-unsafe fn vector_product<T: FloatElement>(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: MatRef<T>,
-    b: MatRef<T>,
-    out: Output<T>,
-) -> bool {
+unsafe fn vector_product<T: FloatElement>(Product { m, k, n, a, b, out }: Product<T>) -> bool {
     // `m == 1` is `n == 1` transposed: c^T = b^T @ a^T, with output `i` at (0, i).
     let (rows, vector, matrix, transposed) = match (m, n) {
         (1, _) => (n, a, MatRef { ptr: b.ptr, rs: b.cs, cs: b.rs }, true),
@@ -135,14 +139,7 @@ unsafe fn vector_product<T: FloatElement>(
 ///
 /// # Safety
 /// As [`direct_product`].
-unsafe fn outer_product<T: FloatElement>(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: MatRef<T>,
-    b: MatRef<T>,
-    out: Output<T>,
-) -> bool {
+unsafe fn outer_product<T: FloatElement>(Product { m, k, n, a, b, out }: Product<T>) -> bool {
     if k != 1 {
         return false;
     }
@@ -175,14 +172,7 @@ const THIN: usize = 16;
 ///
 /// # Safety
 /// As [`direct_product`].
-unsafe fn thin_product<T: FloatElement>(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: MatRef<T>,
-    b: MatRef<T>,
-    out: Output<T>,
-) -> bool {
+unsafe fn thin_product<T: FloatElement>(Product { m, k, n, a, b, out }: Product<T>) -> bool {
     if m.min(n) >= THIN || a.cs != 1 || b.rs != 1 || k == 0 {
         return false;
     }
@@ -293,14 +283,14 @@ mod tests {
         (0..m * n).map(|ij| (0..k).map(|p| a[ij / n * k + p] * b[p * n + ij % n]).sum()).collect()
     }
 
-    type Product = unsafe fn(usize, usize, usize, MatRef<f64>, MatRef<f64>, Output<f64>) -> bool;
+    type Kernel = unsafe fn(Product<f64>) -> bool;
 
     /// Runs `product` on random operands of each `(m, k, n)` shape, laid out as each of
     /// `layouts` says (`true`: row-major, `false`: column-major, as a transposed view
     /// gives it, for `a` then `b`), accumulating onto ones in an output two columns
     /// wider than the product; checks it took the product, matches the definition and
     /// wrote nothing outside.
-    fn check_against_the_definition(product: Product, shapes: &[(usize, usize, usize)], layouts: &[(bool, bool)]) {
+    fn check_against_the_definition(kernel: Kernel, shapes: &[(usize, usize, usize)], layouts: &[(bool, bool)]) {
         let mut rng = 1u64;
         let mut next = || {
             rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -324,7 +314,7 @@ mod tests {
                 let mut c = vec![1.0; m * ldc];
                 // SAFETY: the operands and `c` (`m` rows of `ldc`) cover the extents.
                 let out = Output { c: c.as_mut_ptr(), ldc, accumulate: true };
-                assert!(unsafe { product(m, k, n, a_ref, b_ref, out) });
+                assert!(unsafe { kernel(Product { m, k, n, a: a_ref, b: b_ref, out }) });
                 for i in 0..m {
                     for j in 0..n {
                         let got = c[i * ldc + j];
@@ -366,7 +356,7 @@ mod tests {
         for (m, n, a, b) in [(16, 16, rows, cols), (4, 4, rows, rows), (4, 4, cols, cols)] {
             // SAFETY: every operand and the output fit in 16x16 buffers.
             let out = Output { c: c.as_mut_ptr(), ldc: 16, accumulate: false };
-            assert!(!unsafe { thin_product(m, 16, n, a, b, out) }, "{m}x{n}");
+            assert!(!unsafe { thin_product(Product { m, k: 16, n, a, b, out }) }, "{m}x{n}");
         }
         assert!(c.iter().all(|&v| v == 0.0));
     }
@@ -382,8 +372,9 @@ mod tests {
         let mut c = [0.0f32; 4];
         // SAFETY: 2x2 operands and output inside the 4-element buffers.
         let out = Output { c: c.as_mut_ptr(), ldc: 2, accumulate: false };
-        assert!(!unsafe { vector_product(2, 2, 2, r, r, out) });
-        assert!(!unsafe { outer_product(2, 2, 2, r, r, out) });
+        let product = Product { m: 2, k: 2, n: 2, a: r, b: r, out };
+        assert!(!unsafe { vector_product(product) });
+        assert!(!unsafe { outer_product(product) });
         assert_eq!(c, [0.0; 4]);
     }
 }
