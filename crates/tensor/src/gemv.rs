@@ -16,8 +16,8 @@ use crate::simd::with_simd;
 
 /// `c (+)= a @ b` for an `m x k` by `k x n` product into a row-major `c` with row
 /// stride `ldc`, by [`vector_product`], [`outer_product`] or [`thin_product`] when one
-/// applies; returns
-/// false (having done nothing) when the product is for the packing GEMM.
+/// applies; returns false (having done nothing) when the product is for the packing
+/// GEMM.
 ///
 /// # Safety
 /// As [`Gemm::gemm`](crate::matmul::Gemm::gemm).
@@ -134,8 +134,8 @@ unsafe fn vector_product<T: FloatElement>(Product { m, k, n, a, b, out }: Produc
     true
 }
 
-/// `k == 1` (and `m, n > 1`, which [`vector_product`] leaves): output row `i` (+)=
-/// `a[i, 0] * b[0, ..]`, written straight into `c`; false otherwise.
+/// `k == 1`: output row `i` (+)= `a[i, 0] * b[0, ..]`, written straight into `c`;
+/// false otherwise.
 ///
 /// # Safety
 /// As [`direct_product`].
