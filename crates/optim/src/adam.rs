@@ -171,7 +171,7 @@ impl Rule for AdamConfig {
         let neg_step_size = T::from_f64(-(self.lr / bias_correction1));
         // PyTorch divides √v by √(1 − β₂^t); multiplying by the reciprocal differs by at
         // most an ulp of the denominator and spares a division per element, which made a
-        // batch-1 step of the tutorial's MLP ~10% faster (the loop is division-bound).
+        // batch-1 step of the tutorial's MLP ~10% faster.
         let inv_bias_correction2_sqrt = T::from_f64(1.0 / bias_correction2.sqrt());
         let decay = T::from_f64(1.0 - self.lr * self.weight_decay);
         let weight_decay = T::from_f64(self.weight_decay);
@@ -197,8 +197,7 @@ impl Rule for AdamConfig {
                     }
                 };
             }
-            // With AVX2 the loop runs 8 lanes wide: it is bound by its square root and
-            // division, not by memory.
+            // With AVX2 the loop runs 8 lanes wide.
             with_simd(|| {
                 if w.abs() < T::from_f64(0.5) {
                     adam_loop!(|m: T, g: T| m + w * (g - m));
