@@ -19,7 +19,6 @@ use crate::array::NdArray;
 use crate::dtype::{DType, Element};
 use crate::matmul::{pin_matrixmultiply_to_one_thread, Gemm, MatRef};
 use crate::reduce::lane_sum;
-use crate::storage::Storage;
 use crate::threads::{map_parts, zeroed};
 
 /// Below this many multiply-adds (a few tens of microseconds on one core) a convolution
@@ -570,6 +569,24 @@ pub fn conv2d_output_shape(input: &[usize], weight: &[usize], spec: &Conv2dSpec)
     Geometry::new(input, weight, spec).output_shape().to_vec()
 }
 
+/// `$body` with `$t` naming the Rust type of the float dtype `$dtype`; for an integer
+/// dtype, a panic naming the op `$op`.
+macro_rules! with_float_type {
+    ($dtype:expr, $op:literal, $t:ident => $body:expr) => {
+        match $dtype {
+            DType::F32 => {
+                type $t = f32;
+                $body
+            }
+            DType::F64 => {
+                type $t = f64;
+                $body
+            }
+            DType::I64 => panic!(concat!($op, ": expected float tensors (f32 or f64), got i64")),
+        }
+    };
+}
+
 /// The operands cast to the dtype they promote to, and contiguous.
 fn operands(arrays: &[&NdArray]) -> Vec<NdArray> {
     let dtype = arrays.iter().fold(arrays[0].dtype(), |t, a| DType::promote(t, a.dtype()));
@@ -656,15 +673,10 @@ impl NdArray {
         let mut arrays = vec![self, weight];
         arrays.extend(bias);
         let mut ops = operands(&arrays);
-        fn run<T: Gemm>(geo: &Geometry, ops: &[NdArray], keep: bool) -> (Storage, Option<Storage>) {
-            let (out, kept) = forward::<T>(geo, slice(&ops[0]), slice(&ops[1]), ops.get(2).map(slice), keep);
+        let (out, columns) = with_float_type!(ops[0].dtype(), "conv2d", T => {
+            let (out, kept) = forward::<T>(&geo, slice(&ops[0]), slice(&ops[1]), ops.get(2).map(slice), keep);
             (T::into_storage(out), kept.map(T::into_storage))
-        }
-        let (out, columns) = match ops[0].dtype() {
-            DType::F32 => run::<f32>(&geo, &ops, keep),
-            DType::F64 => run::<f64>(&geo, &ops, keep),
-            DType::I64 => panic!("conv2d: expected float tensors (f32 or f64), got i64"),
-        };
+        });
         let out = NdArray::from_storage(out, &geo.output_shape());
         if !keep {
             return (out, None);
@@ -741,21 +753,10 @@ fn gradients(
         );
     }
     let grad = grad.cast(ops[0].dtype()).contiguous();
-    fn run<T: Gemm>(
-        geo: &Geometry,
-        ops: &[NdArray],
-        grad: &NdArray,
-        needs: [bool; 3],
-        columns: Option<&NdArray>,
-    ) -> [Option<Storage>; 3] {
+    let [gx, gw, gb] = with_float_type!(ops[0].dtype(), "conv2d_backward", T => {
         let kept = columns.map(slice::<T>);
-        backward::<T>(geo, slice(&ops[0]), slice(&ops[1]), slice(grad), needs, kept).map(|g| g.map(T::into_storage))
-    }
-    let [gx, gw, gb] = match ops[0].dtype() {
-        DType::F32 => run::<f32>(geo, ops, &grad, needs, columns),
-        DType::F64 => run::<f64>(geo, ops, &grad, needs, columns),
-        DType::I64 => panic!("conv2d_backward: expected float tensors (f32 or f64), got i64"),
-    };
+        backward::<T>(geo, slice(&ops[0]), slice(&ops[1]), slice(&grad), needs, kept).map(|g| g.map(T::into_storage))
+    });
     [
         gx.map(|s| NdArray::from_storage(s, ops[0].shape())),
         gw.map(|s| NdArray::from_storage(s, ops[1].shape())),
@@ -920,6 +921,21 @@ mod tests {
             None,
             &Conv2dSpec::default(),
         );
+    }
+
+    #[test]
+    #[should_panic(expected = "conv2d: expected float tensors (f32 or f64), got i64")]
+    fn integer_operands_are_refused_by_name() {
+        let x = NdArray::zeros(&[1, 1, 3, 3], DType::I64);
+        x.conv2d(&NdArray::zeros(&[1, 1, 2, 2], DType::I64), None, &Conv2dSpec::default());
+    }
+
+    #[test]
+    #[should_panic(expected = "conv2d_backward: expected float tensors (f32 or f64), got i64")]
+    fn integer_gradients_are_refused_by_name() {
+        let x = NdArray::zeros(&[1, 1, 3, 3], DType::I64);
+        let g = NdArray::zeros(&[1, 1, 2, 2], DType::I64);
+        x.conv2d_backward(&NdArray::zeros(&[1, 1, 2, 2], DType::I64), &g, &Conv2dSpec::default(), [true; 3]);
     }
 
     #[test]
