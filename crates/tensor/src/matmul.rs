@@ -133,14 +133,14 @@ impl Gemm for i64 {
 
 /// A mutable pointer that may cross threads; each thread writes a disjoint block.
 #[derive(Clone, Copy)]
-struct OutPtr<T>(*mut T);
+pub(crate) struct OutPtr<T>(pub(crate) *mut T);
 // SAFETY: every user writes only its own block of the output (see `product`).
 unsafe impl<T> Send for OutPtr<T> {}
 unsafe impl<T> Sync for OutPtr<T> {}
 
 impl<T> OutPtr<T> {
     // A method, not field access, so closures capture the whole `Sync` wrapper.
-    fn get(self) -> *mut T {
+    pub(crate) fn get(self) -> *mut T {
         self.0
     }
 }
