@@ -138,11 +138,14 @@ fn each_plane<T: Element>(planes: usize, plane_len: usize, work: usize, f: impl 
     }
     let (_, per) = split_rows(planes, work >= PARALLEL_THRESHOLD);
     map_parts(out.spare_capacity_mut()[..len].chunks_mut(per * plane_len).collect(), |run, chunk| {
-        for (i, o) in zeroed(chunk).chunks_exact_mut(plane_len).enumerate() {
-            f(run * per + i, o);
+        // Zeroed plane by plane, just before `f` adds to it, so the plane is still in
+        // cache: zeroing the whole run first cost a pass over memory (4% of a CNN epoch).
+        for (i, o) in chunk.chunks_exact_mut(plane_len).enumerate() {
+            f(run * per + i, zeroed(o));
         }
     });
-    // SAFETY: `map_parts` ran every piece of `0..len`, and `zeroed` initialised each.
+    // SAFETY: `map_parts` ran every piece of `0..len`, and `zeroed` initialised each
+    // plane of it (`len` is a whole number of planes).
     unsafe { out.set_len(len) };
     out
 }

@@ -154,7 +154,8 @@ impl<'a> Plan<'a> {
     /// The kernels in the transform domain, `[POINTS, C_out, C_in]`.
     fn transform_weight<T: Gemm + FloatElement>(&self, w: &[T]) -> Vec<T> {
         let pairs = self.geo.c_out * self.geo.c_in;
-        let mut u = vec![T::zero(); POINTS * pairs];
+        let mut u: Vec<T> = Vec::with_capacity(POINTS * pairs);
+        let dst = u.as_mut_ptr();
         with_simd(|| {
             for q0 in (0..pairs).step_by(L) {
                 let lanes = L.min(pairs - q0);
@@ -167,10 +168,13 @@ impl<'a> Plan<'a> {
                 let mut tile = [[Lanes::<T>::zero(); N]; N];
                 sandwich::<Kernel, T, 3, N>(&g, &mut tile);
                 for (p, v) in tile.iter().flatten().enumerate() {
-                    v.store(&mut u[p * pairs + q0..], lanes);
+                    // SAFETY: point p's row of `pairs` values holds this chunk's.
+                    unsafe { store(dst.add(p * pairs + q0), v, lanes) };
                 }
             }
         });
+        // SAFETY: every point's row was written, chunk by chunk over `0..pairs`.
+        unsafe { u.set_len(POINTS * pairs) };
         u
     }
 
