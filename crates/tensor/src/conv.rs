@@ -947,7 +947,14 @@ mod tests {
 
     #[test]
     fn empty_channels_and_images_keep_no_columns_and_still_differentiate() {
-        for (xs, ws) in [([2, 0, 5, 5], [3, 0, 3, 3]), ([2, 3, 5, 5], [0, 3, 3, 3]), ([0, 3, 5, 5], [4, 3, 3, 3])] {
+        let cases = [
+            ([2, 0, 5, 5], [3, 0, 3, 3]),
+            ([2, 3, 5, 5], [0, 3, 3, 3]),
+            ([0, 3, 5, 5], [4, 3, 3, 3]),
+            // Winograd's path, with no tiles to sum over.
+            ([0, 16, 5, 5], [16, 16, 3, 3]),
+        ];
+        for (xs, ws) in cases {
             let (x, w) = (NdArray::randn(&xs, DType::F32), NdArray::randn(&ws, DType::F32));
             let (y, context) = x.conv2d_for_backward(&w, None, &Conv2dSpec::default());
             // With no input channels every output is an empty sum.
@@ -958,6 +965,12 @@ mod tests {
             for (got, want) in got.iter().zip(&want) {
                 let (got, want) = (got.as_ref().unwrap(), want.as_ref().unwrap());
                 assert_eq!((got.shape(), got.to_vec::<f32>()), (want.shape(), want.to_vec::<f32>()), "{xs:?} {ws:?}");
+            }
+            // Without images the weight and bias gradients are empty sums.
+            if xs[0] == 0 {
+                for g in &got[1..] {
+                    assert!(g.as_ref().unwrap().to_vec::<f32>().iter().all(|&v| v == 0.0), "{xs:?} {ws:?}");
+                }
             }
         }
     }
