@@ -116,14 +116,14 @@ impl Window {
         Window { rows, cols, first, w }
     }
 
-    /// `f(row, column, plane index)` for each tile element inside the plane.
+    /// `f(tile row, plane indices)` for each tile row inside the plane: the plane
+    /// indices of its elements in the columns `self.cols` (one bounds check per row,
+    /// not per element).
     #[inline(always)]
-    fn each(&self, mut f: impl FnMut(usize, usize, usize)) {
+    fn each_row(&self, mut f: impl FnMut(usize, std::ops::Range<usize>)) {
         for (i, a) in self.rows.clone().enumerate() {
             let start = self.first + i * self.w;
-            for (j, b) in self.cols.clone().enumerate() {
-                f(a, b, start + j);
-            }
+            f(a, start..start + self.cols.len());
         }
     }
 }
@@ -191,7 +191,11 @@ impl<'a> Plan<'a> {
                 for (l, &(image, y, x)) in places.iter().enumerate().take(lanes) {
                     let plane = &x_in[(image * c_in + c) * h * w..][..h * w];
                     let window = Window::new([y, x], [top, left], N, [h, w]);
-                    window.each(|a, b, at| d[a][b].0[l] = plane[at]);
+                    window.each_row(|a, at| {
+                        for (b, &v) in window.cols.clone().zip(&plane[at]) {
+                            d[a][b].0[l] = v;
+                        }
+                    });
                 }
                 let mut tile = [[Lanes::<T>::zero(); N]; N];
                 sandwich::<Input, T, N, N>(&d, &mut tile);
@@ -247,7 +251,11 @@ impl<'a> Plan<'a> {
                         std::slice::from_raw_parts_mut(dst.get().add((image * c_out + k) * oh * ow), oh * ow)
                     };
                     let window = Window::new([y0, x0], [0, 0], M, [oh, ow]);
-                    window.each(|a, b, at| plane[at] = y[a][b].0[l] + bias);
+                    window.each_row(|a, at| {
+                        for (b, o) in window.cols.clone().zip(&mut plane[at]) {
+                            *o = y[a][b].0[l] + bias;
+                        }
+                    });
                 }
             }
         });
@@ -266,7 +274,11 @@ impl<'a> Plan<'a> {
                 for (l, &(image, y0, x0)) in places.iter().enumerate().take(lanes) {
                     let plane = &gy[(image * c_out + k) * oh * ow..][..oh * ow];
                     let window = Window::new([y0, x0], [0, 0], M, [oh, ow]);
-                    window.each(|a, b, at| tile[a][b].0[l] = plane[at]);
+                    window.each_row(|a, at| {
+                        for (b, &v) in window.cols.clone().zip(&plane[at]) {
+                            tile[a][b].0[l] = v;
+                        }
+                    });
                 }
                 let mut t = [[Lanes::<T>::zero(); N]; N];
                 sandwich::<OutputAdjoint, T, M, N>(&tile, &mut t);
@@ -308,7 +320,11 @@ impl<'a> Plan<'a> {
                     let plane =
                         unsafe { std::slice::from_raw_parts_mut(dst.get().add((image * c_in + c) * h * w), h * w) };
                     let window = Window::new([y, x], [top, left], N, [h, w]);
-                    window.each(|a, b, at| plane[at] += d[a][b].0[l]);
+                    window.each_row(|a, at| {
+                        for (b, o) in window.cols.clone().zip(&mut plane[at]) {
+                            *o += d[a][b].0[l];
+                        }
+                    });
                 }
             }
         });
