@@ -72,14 +72,16 @@ impl Tiling {
         Tiling { th, tw, count: geo.n * th * tw }
     }
 
-    /// The tiles in chunks of `L` (places counted on, not divided out per tile: the
-    /// divisions cost more than the transforms).
-    fn chunks(&self) -> impl Iterator<Item = Chunk> + '_ {
+    /// `f(chunk)` for the tiles in chunks of `L`, in order. The places are counted on,
+    /// not divided out per tile, and the chunk is filled in place and lent: divisions
+    /// per tile, and an iterator moving each 200-byte chunk out, cost 4% of a CNN epoch.
+    #[inline(always)]
+    fn each_chunk(&self, mut f: impl FnMut(&Chunk)) {
+        let mut chunk = Chunk { first: 0, lanes: 0, places: [(0, 0, 0); L] };
         let mut at = (0, 0, 0);
-        (0..self.count).step_by(L).map(move |first| {
-            let lanes = L.min(self.count - first);
-            let mut places = [(0, 0, 0); L];
-            for place in &mut places[..lanes] {
+        while chunk.first < self.count {
+            chunk.lanes = L.min(self.count - chunk.first);
+            for place in &mut chunk.places[..chunk.lanes] {
                 *place = (at.0, at.1 * M, at.2 * M);
                 at.2 += 1;
                 if at.2 == self.tw {
@@ -91,8 +93,9 @@ impl Tiling {
                     }
                 }
             }
-            Chunk { first, lanes, places }
-        })
+            f(&chunk);
+            chunk.first += L;
+        }
     }
 }
 
@@ -186,7 +189,7 @@ impl<'a> Plan<'a> {
         let mut v: Vec<T> = Vec::with_capacity(POINTS * c_in * count);
         let out = OutPtr(v.as_mut_ptr());
         each(self.parallel, c_in, |c| {
-            for Chunk { first: t0, lanes, places } in self.tiles.chunks() {
+            self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
                 let mut d = [[Lanes::<T>::zero(); N]; N];
                 for (l, &(image, y, x)) in places.iter().enumerate().take(lanes) {
                     let plane = &x_in[(image * c_in + c) * h * w..][..h * w];
@@ -204,7 +207,7 @@ impl<'a> Plan<'a> {
                     // and only channel c's task writes the row.
                     unsafe { store(out.get().add((p * c_in + c) * count + t0), v, lanes) };
                 }
-            }
+            });
         });
         // SAFETY: every channel's task ran, and its chunks cover `0..count` of each row.
         unsafe { v.set_len(POINTS * c_in * count) };
@@ -237,7 +240,7 @@ impl<'a> Plan<'a> {
         let dst = OutPtr(out.as_mut_ptr().cast::<T>());
         each(self.parallel, c_out, |k| {
             let bias = bias.map_or(T::zero(), |b| b[k]);
-            for Chunk { first: t0, lanes, places } in self.tiles.chunks() {
+            self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
                 let mut tile = [[Lanes::<T>::zero(); N]; N];
                 for (p, v) in tile.iter_mut().flatten().enumerate() {
                     *v = Lanes::load(&m[(p * c_out + k) * count + t0..], lanes);
@@ -257,7 +260,7 @@ impl<'a> Plan<'a> {
                         }
                     });
                 }
-            }
+            });
         });
     }
 
@@ -269,7 +272,7 @@ impl<'a> Plan<'a> {
         let mut dm: Vec<T> = Vec::with_capacity(POINTS * c_out * count);
         let dst = OutPtr(dm.as_mut_ptr());
         each(self.parallel, c_out, |k| {
-            for Chunk { first: t0, lanes, places } in self.tiles.chunks() {
+            self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
                 let mut tile = [[Lanes::<T>::zero(); M]; M];
                 for (l, &(image, y0, x0)) in places.iter().enumerate().take(lanes) {
                     let plane = &gy[(image * c_out + k) * oh * ow..][..oh * ow];
@@ -286,7 +289,7 @@ impl<'a> Plan<'a> {
                     // SAFETY: as in `transform_input`, row (p, k) belongs to this task.
                     unsafe { store(dst.get().add((p * c_out + k) * count + t0), v, lanes) };
                 }
-            }
+            });
         });
         // SAFETY: every output channel's task covered `0..count` of its rows.
         unsafe { dm.set_len(POINTS * c_out * count) };
@@ -307,7 +310,7 @@ impl<'a> Plan<'a> {
                 // writes it.
                 unsafe { std::ptr::write_bytes(dst.get().add((image * c_in + c) * h * w), 0, h * w) };
             }
-            for Chunk { first: t0, lanes, places } in self.tiles.chunks() {
+            self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
                 let mut tile = [[Lanes::<T>::zero(); N]; N];
                 for (p, v) in tile.iter_mut().flatten().enumerate() {
                     *v = Lanes::load(&dv[(p * c_in + c) * count + t0..], lanes);
@@ -326,7 +329,7 @@ impl<'a> Plan<'a> {
                         }
                     });
                 }
-            }
+            });
         });
         // SAFETY: every channel's task zeroed (then added to) all its planes.
         unsafe { gx.set_len(n * c_in * h * w) };
