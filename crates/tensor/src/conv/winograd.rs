@@ -158,22 +158,20 @@ impl<'a> Plan<'a> {
     fn transform_weight<T: Gemm + FloatElement>(&self, w: &[T]) -> Vec<T> {
         let pairs = self.geo.c_out * self.geo.c_in;
         let mut u: Vec<T> = Vec::with_capacity(POINTS * pairs);
-        let dst = u.as_mut_ptr();
-        with_simd(|| {
-            for q0 in (0..pairs).step_by(L) {
-                let lanes = L.min(pairs - q0);
-                let mut g = [[Lanes::<T>::zero(); 3]; 3];
-                for l in 0..lanes {
-                    for (i, v) in g.iter_mut().flatten().enumerate() {
-                        v.0[l] = w[(q0 + l) * 9 + i];
-                    }
+        let dst = OutPtr(u.as_mut_ptr());
+        self.each_kernel_chunk(pairs, |q0, lanes| {
+            let mut g = [[Lanes::<T>::zero(); 3]; 3];
+            for l in 0..lanes {
+                for (i, v) in g.iter_mut().flatten().enumerate() {
+                    v.0[l] = w[(q0 + l) * 9 + i];
                 }
-                let mut tile = [[Lanes::<T>::zero(); N]; N];
-                sandwich::<Kernel, T, 3, N>(&g, &mut tile);
-                for (p, v) in tile.iter().flatten().enumerate() {
-                    // SAFETY: point p's row of `pairs` values holds this chunk's.
-                    unsafe { store(dst.add(p * pairs + q0), v, lanes) };
-                }
+            }
+            let mut tile = [[Lanes::<T>::zero(); N]; N];
+            sandwich::<Kernel, T, 3, N>(&g, &mut tile);
+            for (p, v) in tile.iter().flatten().enumerate() {
+                // SAFETY: point p's row of `pairs` values holds this chunk's, which no
+                // other chunk writes.
+                unsafe { store(dst.get().add(p * pairs + q0), v, lanes) };
             }
         });
         // SAFETY: every point's row was written, chunk by chunk over `0..pairs`.
@@ -266,12 +264,19 @@ impl<'a> Plan<'a> {
 
     /// The output gradient `[N, C_out, oH, oW]` in the transform domain,
     /// `[POINTS, C_out, tiles]` (the adjoint of [`Plan::transform_output`]).
-    fn transform_output_grad<T: Gemm + FloatElement>(&self, gy: &[T]) -> Vec<T> {
-        let Geometry { c_out, oh, ow, .. } = *self.geo;
+    /// With `bias`, also the bias gradient: each channel's sum, image by image.
+    fn transform_output_grad<T: Gemm + FloatElement>(&self, gy: &[T], bias: bool) -> (Vec<T>, Option<Vec<T>>) {
+        let Geometry { n, c_out, oh, ow, .. } = *self.geo;
         let count = self.tiles.count;
         let mut dm: Vec<T> = Vec::with_capacity(POINTS * c_out * count);
-        let dst = OutPtr(dm.as_mut_ptr());
+        let mut gb: Vec<T> = Vec::with_capacity(c_out);
+        let (dst, gb_dst) = (OutPtr(dm.as_mut_ptr()), OutPtr(gb.as_mut_ptr()));
         each(self.parallel, c_out, |k| {
+            if bias {
+                let sum = (0..n).fold(T::zero(), |s, i| s + lane_sum(&gy[(i * c_out + k) * oh * ow..][..oh * ow]));
+                // SAFETY: slot k of the `c_out` reserved is written by channel k's task only.
+                unsafe { *gb_dst.get().add(k) = sum };
+            }
             self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
                 let mut tile = [[Lanes::<T>::zero(); M]; M];
                 for (l, &(image, y0, x0)) in places.iter().enumerate().take(lanes) {
@@ -291,9 +296,13 @@ impl<'a> Plan<'a> {
                 }
             });
         });
-        // SAFETY: every output channel's task covered `0..count` of its rows.
-        unsafe { dm.set_len(POINTS * c_out * count) };
-        dm
+        // SAFETY: every output channel's task covered `0..count` of its rows, and wrote
+        // its bias slot when asked.
+        unsafe {
+            dm.set_len(POINTS * c_out * count);
+            gb.set_len(if bias { c_out } else { 0 });
+        }
+        (dm, bias.then_some(gb))
     }
 
     /// The input gradient `[N, C_in, H, W]` from its transform-domain form `dv`
@@ -340,26 +349,43 @@ impl<'a> Plan<'a> {
     /// `[POINTS, C_out, C_in]` (the adjoint of [`Plan::transform_weight`]).
     fn transform_weight_grad<T: Gemm + FloatElement>(&self, du: &[T]) -> Vec<T> {
         let pairs = self.geo.c_out * self.geo.c_in;
-        let mut gw = vec![T::zero(); pairs * 9];
-        with_simd(|| {
-            for q0 in (0..pairs).step_by(L) {
-                let lanes = L.min(pairs - q0);
-                let mut tile = [[Lanes::<T>::zero(); N]; N];
-                for (p, v) in tile.iter_mut().flatten().enumerate() {
-                    *v = Lanes::load(&du[p * pairs + q0..], lanes);
-                }
-                let mut g = [[Lanes::<T>::zero(); 3]; 3];
-                sandwich::<KernelAdjoint, T, N, 3>(&tile, &mut g);
-                for l in 0..lanes {
-                    for (i, v) in g.iter().flatten().enumerate() {
-                        gw[(q0 + l) * 9 + i] = v.0[l];
-                    }
+        let mut gw: Vec<T> = Vec::with_capacity(pairs * 9);
+        let dst = OutPtr(gw.as_mut_ptr());
+        self.each_kernel_chunk(pairs, |q0, lanes| {
+            let mut tile = [[Lanes::<T>::zero(); N]; N];
+            for (p, v) in tile.iter_mut().flatten().enumerate() {
+                *v = Lanes::load(&du[p * pairs + q0..], lanes);
+            }
+            let mut g = [[Lanes::<T>::zero(); 3]; 3];
+            sandwich::<KernelAdjoint, T, N, 3>(&tile, &mut g);
+            for l in 0..lanes {
+                for (i, v) in g.iter().flatten().enumerate() {
+                    // SAFETY: kernel q0 + l's 9 values lie inside `gw`, and only this
+                    // chunk writes them.
+                    unsafe { *dst.get().add((q0 + l) * 9 + i) = v.0[l] };
                 }
             }
         });
+        // SAFETY: the chunks cover every kernel, and each wrote all 9 of its values.
+        unsafe { gw.set_len(pairs * 9) };
         gw
     }
+
+    /// `f(first, lanes)` for the `pairs` kernels in chunks of `L`, on the pool (in tasks
+    /// of [`KERNELS_PER_TASK`]) when the convolution is parallel.
+    fn each_kernel_chunk(&self, pairs: usize, f: impl Fn(usize, usize) + Sync) {
+        each(self.parallel, pairs.div_ceil(KERNELS_PER_TASK), |task| {
+            let end = pairs.min((task + 1) * KERNELS_PER_TASK);
+            for q0 in (task * KERNELS_PER_TASK..end).step_by(L) {
+                f(q0, L.min(end - q0));
+            }
+        });
+    }
 }
+
+/// Kernels per task in the weight transforms: a multiple of `L`, and a few microseconds
+/// of work.
+const KERNELS_PER_TASK: usize = 32 * L;
 
 /// Writes the first `lanes` values of `v` from `dst` on.
 ///
@@ -427,7 +453,7 @@ pub(super) fn backward<T: Gemm + FloatElement>(
 ) -> [Option<Vec<T>>; 3] {
     let plan = Plan::new(geo);
     let (c_in, c_out, count) = (geo.c_in, geo.c_out, plan.tiles.count);
-    let dm = plan.transform_output_grad(gy);
+    let (dm, gb) = plan.transform_output_grad(gy, needs[2]);
     let dm_rows = operand(&dm, c_out, count, false);
     let gx = needs[0].then(|| {
         let u = plan.transform_weight(w);
@@ -445,12 +471,6 @@ pub(super) fn backward<T: Gemm + FloatElement>(
         };
         let du = plan.products([c_out, count, c_in], dm_rows, operand(v, c_in, count, true));
         plan.transform_weight_grad(&du)
-    });
-    let plane = geo.p();
-    let gb = needs[2].then(|| {
-        (0..c_out)
-            .map(|k| (0..geo.n).fold(T::zero(), |s, i| s + lane_sum(&gy[(i * c_out + k) * plane..][..plane])))
-            .collect()
     });
     [gx, gw, gb]
 }
