@@ -85,17 +85,18 @@ fn save_keeps_the_best_epoch_not_the_last() {
 }
 
 #[test]
-fn mnist_cnn_reaches_97_percent_in_one_epoch() {
+fn mnist_cnn_reaches_97_5_percent_in_one_epoch() {
     let Some(data) = data_folder() else { return };
     let args = mnist_cnn::common::Args { data, ..mnist_cnn::common::Args::defaults(1, 32, 1e-3) };
     let reports = mnist_cnn::run(&args).expect("mnist_cnn runs");
     let accuracy = reports[0].accuracy();
     // Issue #4 asks for 98.3% (or 97.5% on a 20k-image subset). One epoch scatters with
-    // the seed in both frameworks: nabla 97.33, 98.17, 98.32, 98.67% for seeds 0-3 (mean
-    // of 12 seeds 98.41; PyTorch's 98.42, with draws of 97.66 and 97.78). As the last
-    // bits of the sums changed between versions, seed 0 gave 97.33-97.87% four times
-    // and 98.45% once, so the test holds 97.0%: a real regression still fails it.
-    assert!(accuracy >= 0.970, "test accuracy after 1 epoch on the full training set: {accuracy}");
+    // the seed in both frameworks: with Winograd's convolutions nabla gives 97.97,
+    // 98.45, 98.37, 98.48% for seeds 0-3 (mean of 12 seeds 98.45; PyTorch's 98.42, with
+    // draws of 97.66 and 97.78). Seed 0 is nabla's lowest draw, and it moved between
+    // 97.33 and 98.45% as the last bits of the sums changed between versions, so the
+    // test holds the issue's subset figure, 97.5%, on the full set.
+    assert!(accuracy >= 0.975, "test accuracy after 1 epoch on the full training set: {accuracy}");
 }
 
 #[test]

@@ -634,12 +634,12 @@ impl NdArray {
     }
 
     /// [`NdArray::conv2d`], also returning what its backward pass needs: the operands
-    /// and the column matrices of the input (or, on the Winograd path, its transformed
-    /// tiles), so that [`Conv2dContext::backward`] does not unroll the input a second
-    /// time for the weight gradient. The columns take `C_in*kH*kW` values per output
-    /// pixel, the tiles `36*C_in` per 4x4 output tile (1.3 MB for the MNIST CNN's second
-    /// layer at batch 32, where the columns would take 4.5 MB), until the context is
-    /// dropped.
+    /// and the column matrices of the input (or, on the Winograd path, the transformed
+    /// input tiles and kernels), so that [`Conv2dContext::backward`] does not unroll the
+    /// input a second time for the weight gradient. The columns take `C_in*kH*kW` values
+    /// per output pixel, the tiles `36*C_in` per 4x4 output tile and the kernels 36 per
+    /// input-output channel pair (1.6 MB for the MNIST CNN's second layer at batch 32,
+    /// where the columns would take 4.5 MB), until the context is dropped.
     ///
     /// ```
     /// use nabla_tensor::{Conv2dSpec, DType, NdArray};
@@ -730,7 +730,7 @@ impl NdArray {
 /// What [`NdArray::conv2d_for_backward`] keeps for the backward pass: the operands (in
 /// their promoted dtype, sharing the caller's storage when no cast or copy was needed)
 /// and, unless the kernel is pointwise, the column matrices of the input (the
-/// transformed input tiles on the Winograd path).
+/// transformed kernels and input tiles on the Winograd path).
 #[derive(Clone, Debug)]
 pub struct Conv2dContext {
     geo: Geometry,

@@ -155,10 +155,11 @@ impl<'a> Plan<'a> {
     }
 
     /// The kernels in the transform domain, `[POINTS, C_out, C_in]`.
-    fn transform_weight<T: Gemm + FloatElement>(&self, w: &[T]) -> Vec<T> {
+    /// Writes every element of `u`, `POINTS * C_out * C_in` long.
+    fn transform_weight<T: Gemm + FloatElement>(&self, w: &[T], u: &mut [MaybeUninit<T>]) {
         let pairs = self.geo.c_out * self.geo.c_in;
-        let mut u: Vec<T> = Vec::with_capacity(POINTS * pairs);
-        let dst = OutPtr(u.as_mut_ptr());
+        assert_eq!(u.len(), POINTS * pairs);
+        let dst = OutPtr(u.as_mut_ptr().cast::<T>());
         self.each_kernel_chunk(pairs, |q0, lanes| {
             let mut g = [[Lanes::<T>::zero(); 3]; 3];
             for l in 0..lanes {
@@ -174,18 +175,16 @@ impl<'a> Plan<'a> {
                 unsafe { store(dst.get().add(p * pairs + q0), v, lanes) };
             }
         });
-        // SAFETY: every point's row was written, chunk by chunk over `0..pairs`.
-        unsafe { u.set_len(POINTS * pairs) };
-        u
     }
 
     /// The input tiles in the transform domain, `[POINTS, C_in, tiles]`.
-    fn transform_input<T: Gemm + FloatElement>(&self, x_in: &[T]) -> Vec<T> {
+    /// Writes every element of `v`, `POINTS * C_in * tiles` long.
+    fn transform_input<T: Gemm + FloatElement>(&self, x_in: &[T], v: &mut [MaybeUninit<T>]) {
         let Geometry { c_in, h, w, .. } = *self.geo;
         let [[top, _], [left, _]] = self.geo.spec.padding;
         let count = self.tiles.count;
-        let mut v: Vec<T> = Vec::with_capacity(POINTS * c_in * count);
-        let out = OutPtr(v.as_mut_ptr());
+        assert_eq!(v.len(), POINTS * c_in * count);
+        let out = OutPtr(v.as_mut_ptr().cast::<T>());
         each(self.parallel, c_in, |c| {
             self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
                 let mut d = [[Lanes::<T>::zero(); N]; N];
@@ -207,9 +206,26 @@ impl<'a> Plan<'a> {
                 }
             });
         });
-        // SAFETY: every channel's task ran, and its chunks cover `0..count` of each row.
-        unsafe { v.set_len(POINTS * c_in * count) };
-        v
+    }
+
+    /// Lengths of the transformed kernels and input tiles.
+    fn transformed_lens(&self) -> [usize; 2] {
+        let Geometry { c_in, c_out, .. } = *self.geo;
+        [POINTS * c_out * c_in, POINTS * c_in * self.tiles.count]
+    }
+
+    /// The kernels `[POINTS, C_out, C_in]` followed by the input tiles `[POINTS, C_in,
+    /// tiles]` in the transform domain, in one buffer: what the forward pass keeps for
+    /// the backward pass, which needs both.
+    fn transform_operands<T: Gemm + FloatElement>(&self, x: &[T], w: &[T]) -> Vec<T> {
+        let [u_len, v_len] = self.transformed_lens();
+        let mut uv = Vec::with_capacity(u_len + v_len);
+        let (u, v) = uv.spare_capacity_mut()[..u_len + v_len].split_at_mut(u_len);
+        self.transform_weight(w, u);
+        self.transform_input(x, v);
+        // SAFETY: both transforms write every element of their part.
+        unsafe { uv.set_len(u_len + v_len) };
+        uv
     }
 
     /// `out[p] = a[p] @ b[p]` for every point `p`: `rows x inner` by `inner x cols`,
@@ -430,19 +446,19 @@ pub(super) fn forward<T: Gemm + FloatElement>(
 ) -> (Vec<T>, Option<Vec<T>>) {
     let plan = Plan::new(geo);
     let (c_in, c_out, count) = (geo.c_in, geo.c_out, plan.tiles.count);
-    let u = plan.transform_weight(w);
-    let v = plan.transform_input(x);
-    let m = plan.products([c_out, c_in, count], operand(&u, c_out, c_in, false), operand(&v, c_in, count, false));
+    let uv = plan.transform_operands(x, w);
+    let (u, v) = uv.split_at(plan.transformed_lens()[0]);
+    let m = plan.products([c_out, c_in, count], operand(u, c_out, c_in, false), operand(v, c_in, count, false));
     let len = geo.output_shape().iter().product();
     let mut out = Vec::with_capacity(len);
     plan.transform_output(&m, bias, &mut out.spare_capacity_mut()[..len]);
     // SAFETY: the tiles cover every output position of every plane.
     unsafe { out.set_len(len) };
-    (out, keep.then_some(v))
+    (out, keep.then_some(uv))
 }
 
 /// The input, weight and bias gradients that `needs` asks for, with the transformed
-/// input tiles `kept` by [`forward`] (else transformed again).
+/// kernels and input tiles `kept` by [`forward`] (else transformed again).
 pub(super) fn backward<T: Gemm + FloatElement>(
     geo: &Geometry,
     x: &[T],
@@ -453,22 +469,22 @@ pub(super) fn backward<T: Gemm + FloatElement>(
 ) -> [Option<Vec<T>>; 3] {
     let plan = Plan::new(geo);
     let (c_in, c_out, count) = (geo.c_in, geo.c_out, plan.tiles.count);
+    let transformed;
+    let uv = match kept {
+        Some(uv) => uv,
+        None => {
+            transformed = plan.transform_operands(x, w);
+            &transformed
+        }
+    };
+    let (u, v) = uv.split_at(plan.transformed_lens()[0]);
     let (dm, gb) = plan.transform_output_grad(gy, needs[2]);
     let dm_rows = operand(&dm, c_out, count, false);
     let gx = needs[0].then(|| {
-        let u = plan.transform_weight(w);
-        let dv = plan.products([c_in, c_out, count], operand(&u, c_out, c_in, true), dm_rows);
+        let dv = plan.products([c_in, c_out, count], operand(u, c_out, c_in, true), dm_rows);
         plan.transform_input_grad(&dv)
     });
     let gw = needs[1].then(|| {
-        let transformed;
-        let v = match kept {
-            Some(v) => v,
-            None => {
-                transformed = plan.transform_input(x);
-                &transformed
-            }
-        };
         let du = plan.products([c_out, count, c_in], dm_rows, operand(v, c_in, count, true));
         plan.transform_weight_grad(&du)
     });
