@@ -479,8 +479,8 @@ fn forward<T: Gemm + FloatElement>(
     bias: Option<&[T]>,
     keep: bool,
 ) -> (Vec<T>, Option<Vec<T>>) {
-    if winograd::fits(geo) {
-        return winograd::forward(geo, x, w, bias, keep);
+    if let Some(plan) = winograd::Plan::new(geo) {
+        return plan.forward(x, w, bias, keep);
     }
     let len = geo.output_shape().iter().product();
     let mut out = Vec::with_capacity(len);
@@ -533,8 +533,8 @@ fn backward<T: Gemm + FloatElement>(
     needs: [bool; 3],
     kept: Option<&[T]>,
 ) -> [Option<Vec<T>>; 3] {
-    if winograd::fits(geo) {
-        return winograd::backward(geo, x, w, gy, needs, kept);
+    if let Some(plan) = winograd::Plan::new(geo) {
+        return plan.backward(x, w, gy, needs, kept);
     }
     let (img_in, img_out) = (geo.image_len(), geo.c_out * geo.p());
     let gx_len = if needs[0] { x.len() } else { 0 };
@@ -844,7 +844,7 @@ mod tests {
 
     #[test]
     fn winograd_takes_the_3x3_stride_1_layers_with_enough_channels() {
-        let takes = |xs: &[usize], ws: &[usize], spec| winograd::fits(&Geometry::new(xs, ws, &spec));
+        let takes = |xs: &[usize], ws: &[usize], spec| winograd::Plan::new(&Geometry::new(xs, ws, &spec)).is_some();
         let cases = cases();
         assert_eq!(cases.iter().filter(|(xs, ws, spec)| takes(xs, ws, *spec)).count(), 4);
         // The MNIST CNN: not the first layer (one input channel), but the other two.

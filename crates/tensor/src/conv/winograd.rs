@@ -36,7 +36,7 @@ const POINTS: usize = N * N;
 /// group, and enough channels on both sides that the products dominate (with one input
 /// channel, as on an image's first layer, the transforms would cost more than they
 /// save).
-pub(super) fn fits(geo: &Geometry) -> bool {
+fn fits(geo: &Geometry) -> bool {
     let s = &geo.spec;
     (geo.kh, geo.kw) == (3, 3)
         && s.stride == [1, 1]
@@ -129,6 +129,56 @@ impl Window {
             f(a, start..start + self.cols.len());
         }
     }
+
+    /// Copies the part of `plane` under the tile into lane `l` of `tile`, whose other
+    /// elements keep their values (zeros, for padding).
+    #[inline(always)]
+    fn gather<T: FloatElement, const S: usize>(&self, plane: &[T], tile: &mut [[Lanes<T>; S]; S], l: usize) {
+        self.each_row(|a, at| {
+            for (b, &v) in self.cols.clone().zip(&plane[at]) {
+                tile[a][b].0[l] = v;
+            }
+        });
+    }
+
+    /// `put(element, value)` for each element of `plane` under the tile, with the value
+    /// at its place in lane `l` of `tile`.
+    #[inline(always)]
+    fn scatter<T: FloatElement, const S: usize>(
+        &self,
+        tile: &[[Lanes<T>; S]; S],
+        l: usize,
+        plane: &mut [T],
+        put: impl Fn(&mut T, T),
+    ) {
+        self.each_row(|a, at| {
+            for (b, o) in self.cols.clone().zip(&mut plane[at]) {
+                put(o, tile[a][b].0[l]);
+            }
+        });
+    }
+}
+
+/// Fills `tile` with one transform-domain chunk: point `p`'s `lanes` values start at
+/// `src[p * stride]`.
+#[inline(always)]
+fn load_points<T: FloatElement>(src: &[T], stride: usize, lanes: usize, tile: &mut [[Lanes<T>; N]; N]) {
+    for (p, v) in tile.iter_mut().flatten().enumerate() {
+        *v = Lanes::load(&src[p * stride..], lanes);
+    }
+}
+
+/// Writes one transform-domain chunk: point `p`'s `lanes` values go to `dst + p * stride`.
+///
+/// # Safety
+/// Those `N * N` runs must be valid for writes, and nothing else may access them
+/// meanwhile.
+#[inline(always)]
+unsafe fn store_points<T: FloatElement>(tile: &[[Lanes<T>; N]; N], dst: *mut T, stride: usize, lanes: usize) {
+    for (p, v) in tile.iter().flatten().enumerate() {
+        // SAFETY: as the caller promises.
+        unsafe { store(dst.add(p * stride), v, lanes) };
+    }
 }
 
 /// `f(i)` for each `i` in `0..count`, on the calling thread and the pool when
@@ -143,15 +193,16 @@ fn each(parallel: bool, count: usize, f: impl Fn(usize) + Sync) {
 }
 
 /// The pieces of one convolution on this path.
-struct Plan<'a> {
+pub(super) struct Plan<'a> {
     geo: &'a Geometry,
     tiles: Tiling,
     parallel: bool,
 }
 
 impl<'a> Plan<'a> {
-    fn new(geo: &'a Geometry) -> Self {
-        Plan { geo, tiles: Tiling::new(geo), parallel: geo.macs() >= super::CONV_PARALLEL_MACS }
+    /// The plan for a convolution that takes this path (see [`fits`]), or `None`.
+    pub(super) fn new(geo: &'a Geometry) -> Option<Self> {
+        fits(geo).then(|| Plan { geo, tiles: Tiling::new(geo), parallel: geo.macs() >= super::CONV_PARALLEL_MACS })
     }
 
     /// The kernels in the transform domain, `[POINTS, C_out, C_in]`.
@@ -169,11 +220,9 @@ impl<'a> Plan<'a> {
             }
             let mut tile = [[Lanes::<T>::zero(); N]; N];
             sandwich::<Kernel, T, 3, N>(&g, &mut tile);
-            for (p, v) in tile.iter().flatten().enumerate() {
-                // SAFETY: point p's row of `pairs` values holds this chunk's, which no
-                // other chunk writes.
-                unsafe { store(dst.get().add(p * pairs + q0), v, lanes) };
-            }
+            // SAFETY: each point's row of `pairs` values holds this chunk's, which no other
+            // chunk writes.
+            unsafe { store_points(&tile, dst.get().add(q0), pairs, lanes) };
         });
     }
 
@@ -190,20 +239,13 @@ impl<'a> Plan<'a> {
                 let mut d = [[Lanes::<T>::zero(); N]; N];
                 for (l, &(image, y, x)) in places.iter().enumerate().take(lanes) {
                     let plane = &x_in[(image * c_in + c) * h * w..][..h * w];
-                    let window = Window::new([y, x], [top, left], N, [h, w]);
-                    window.each_row(|a, at| {
-                        for (b, &v) in window.cols.clone().zip(&plane[at]) {
-                            d[a][b].0[l] = v;
-                        }
-                    });
+                    Window::new([y, x], [top, left], N, [h, w]).gather(plane, &mut d, l);
                 }
                 let mut tile = [[Lanes::<T>::zero(); N]; N];
                 sandwich::<Input, T, N, N>(&d, &mut tile);
-                for (p, v) in tile.iter().flatten().enumerate() {
-                    // SAFETY: row (p, c) holds `count` values, this chunk's are inside it,
-                    // and only channel c's task writes the row.
-                    unsafe { store(out.get().add((p * c_in + c) * count + t0), v, lanes) };
-                }
+                // SAFETY: each point's row for channel c holds `count` values, this
+                // chunk's are inside it, and only channel c's task writes the row.
+                unsafe { store_points(&tile, out.get().add(c * count + t0), c_in * count, lanes) };
             });
         });
     }
@@ -256,9 +298,7 @@ impl<'a> Plan<'a> {
             let bias = bias.map_or(T::zero(), |b| b[k]);
             self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
                 let mut tile = [[Lanes::<T>::zero(); N]; N];
-                for (p, v) in tile.iter_mut().flatten().enumerate() {
-                    *v = Lanes::load(&m[(p * c_out + k) * count + t0..], lanes);
-                }
+                load_points(&m[k * count + t0..], c_out * count, lanes, &mut tile);
                 let mut y = [[Lanes::<T>::zero(); M]; M];
                 sandwich::<Output, T, N, M>(&tile, &mut y);
                 for (l, &(image, y0, x0)) in places.iter().enumerate().take(lanes) {
@@ -267,12 +307,7 @@ impl<'a> Plan<'a> {
                     let plane = unsafe {
                         std::slice::from_raw_parts_mut(dst.get().add((image * c_out + k) * oh * ow), oh * ow)
                     };
-                    let window = Window::new([y0, x0], [0, 0], M, [oh, ow]);
-                    window.each_row(|a, at| {
-                        for (b, o) in window.cols.clone().zip(&mut plane[at]) {
-                            *o = y[a][b].0[l] + bias;
-                        }
-                    });
+                    Window::new([y0, x0], [0, 0], M, [oh, ow]).scatter(&y, l, plane, |o, v| *o = v + bias);
                 }
             });
         });
@@ -297,19 +332,12 @@ impl<'a> Plan<'a> {
                 let mut tile = [[Lanes::<T>::zero(); M]; M];
                 for (l, &(image, y0, x0)) in places.iter().enumerate().take(lanes) {
                     let plane = &gy[(image * c_out + k) * oh * ow..][..oh * ow];
-                    let window = Window::new([y0, x0], [0, 0], M, [oh, ow]);
-                    window.each_row(|a, at| {
-                        for (b, &v) in window.cols.clone().zip(&plane[at]) {
-                            tile[a][b].0[l] = v;
-                        }
-                    });
+                    Window::new([y0, x0], [0, 0], M, [oh, ow]).gather(plane, &mut tile, l);
                 }
                 let mut t = [[Lanes::<T>::zero(); N]; N];
                 sandwich::<OutputAdjoint, T, M, N>(&tile, &mut t);
-                for (p, v) in t.iter().flatten().enumerate() {
-                    // SAFETY: as in `transform_input`, row (p, k) belongs to this task.
-                    unsafe { store(dst.get().add((p * c_out + k) * count + t0), v, lanes) };
-                }
+                // SAFETY: as in `transform_input`, channel k's rows belong to this task.
+                unsafe { store_points(&t, dst.get().add(k * count + t0), c_out * count, lanes) };
             });
         });
         // SAFETY: every output channel's task covered `0..count` of its rows, and wrote
@@ -337,9 +365,7 @@ impl<'a> Plan<'a> {
             }
             self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
                 let mut tile = [[Lanes::<T>::zero(); N]; N];
-                for (p, v) in tile.iter_mut().flatten().enumerate() {
-                    *v = Lanes::load(&dv[(p * c_in + c) * count + t0..], lanes);
-                }
+                load_points(&dv[c * count + t0..], c_in * count, lanes, &mut tile);
                 let mut d = [[Lanes::<T>::zero(); N]; N];
                 sandwich::<InputAdjoint, T, N, N>(&tile, &mut d);
                 for (l, &(image, y, x)) in places.iter().enumerate().take(lanes) {
@@ -347,12 +373,7 @@ impl<'a> Plan<'a> {
                     // channel c's task writes it.
                     let plane =
                         unsafe { std::slice::from_raw_parts_mut(dst.get().add((image * c_in + c) * h * w), h * w) };
-                    let window = Window::new([y, x], [top, left], N, [h, w]);
-                    window.each_row(|a, at| {
-                        for (b, o) in window.cols.clone().zip(&mut plane[at]) {
-                            *o += d[a][b].0[l];
-                        }
-                    });
+                    Window::new([y, x], [top, left], N, [h, w]).scatter(&d, l, plane, |o, v| *o += v);
                 }
             });
         });
@@ -369,9 +390,7 @@ impl<'a> Plan<'a> {
         let dst = OutPtr(gw.as_mut_ptr());
         self.each_kernel_chunk(pairs, |q0, lanes| {
             let mut tile = [[Lanes::<T>::zero(); N]; N];
-            for (p, v) in tile.iter_mut().flatten().enumerate() {
-                *v = Lanes::load(&du[p * pairs + q0..], lanes);
-            }
+            load_points(&du[q0..], pairs, lanes, &mut tile);
             let mut g = [[Lanes::<T>::zero(); 3]; 3];
             sandwich::<KernelAdjoint, T, N, 3>(&tile, &mut g);
             for l in 0..lanes {
@@ -435,58 +454,60 @@ fn operand<T>(buf: &[T], rows: usize, cols: usize, transposed: bool) -> Operand<
     Operand { first: MatRef { ptr: buf.as_ptr(), rs, cs }, step: rows * cols }
 }
 
-/// The forward pass: the output `[N, C_out, oH, oW]`, and when `keep`, the input tiles
-/// in the transform domain for [`backward`].
-pub(super) fn forward<T: Gemm + FloatElement>(
-    geo: &Geometry,
-    x: &[T],
-    w: &[T],
-    bias: Option<&[T]>,
-    keep: bool,
-) -> (Vec<T>, Option<Vec<T>>) {
-    let plan = Plan::new(geo);
-    let (c_in, c_out, count) = (geo.c_in, geo.c_out, plan.tiles.count);
-    let uv = plan.transform_operands(x, w);
-    let (u, v) = uv.split_at(plan.transformed_lens()[0]);
-    let m = plan.products([c_out, c_in, count], operand(u, c_out, c_in, false), operand(v, c_in, count, false));
-    let len = geo.output_shape().iter().product();
-    let mut out = Vec::with_capacity(len);
-    plan.transform_output(&m, bias, &mut out.spare_capacity_mut()[..len]);
-    // SAFETY: the tiles cover every output position of every plane.
-    unsafe { out.set_len(len) };
-    (out, keep.then_some(uv))
-}
+impl Plan<'_> {
+    /// The forward pass: the output `[N, C_out, oH, oW]`, and when `keep`, the kernels
+    /// and input tiles in the transform domain for [`Plan::backward`].
+    pub(super) fn forward<T: Gemm + FloatElement>(
+        &self,
+        x: &[T],
+        w: &[T],
+        bias: Option<&[T]>,
+        keep: bool,
+    ) -> (Vec<T>, Option<Vec<T>>) {
+        let geo = self.geo;
+        let (c_in, c_out, count) = (geo.c_in, geo.c_out, self.tiles.count);
+        let uv = self.transform_operands(x, w);
+        let (u, v) = uv.split_at(self.transformed_lens()[0]);
+        let m = self.products([c_out, c_in, count], operand(u, c_out, c_in, false), operand(v, c_in, count, false));
+        let len = geo.output_shape().iter().product();
+        let mut out = Vec::with_capacity(len);
+        self.transform_output(&m, bias, &mut out.spare_capacity_mut()[..len]);
+        // SAFETY: the tiles cover every output position of every plane.
+        unsafe { out.set_len(len) };
+        (out, keep.then_some(uv))
+    }
 
-/// The input, weight and bias gradients that `needs` asks for, with the transformed
-/// kernels and input tiles `kept` by [`forward`] (else transformed again).
-pub(super) fn backward<T: Gemm + FloatElement>(
-    geo: &Geometry,
-    x: &[T],
-    w: &[T],
-    gy: &[T],
-    needs: [bool; 3],
-    kept: Option<&[T]>,
-) -> [Option<Vec<T>>; 3] {
-    let plan = Plan::new(geo);
-    let (c_in, c_out, count) = (geo.c_in, geo.c_out, plan.tiles.count);
-    let transformed;
-    let uv = match kept {
-        Some(uv) => uv,
-        None => {
-            transformed = plan.transform_operands(x, w);
-            &transformed
-        }
-    };
-    let (u, v) = uv.split_at(plan.transformed_lens()[0]);
-    let (dm, gb) = plan.transform_output_grad(gy, needs[2]);
-    let dm_rows = operand(&dm, c_out, count, false);
-    let gx = needs[0].then(|| {
-        let dv = plan.products([c_in, c_out, count], operand(u, c_out, c_in, true), dm_rows);
-        plan.transform_input_grad(&dv)
-    });
-    let gw = needs[1].then(|| {
-        let du = plan.products([c_out, count, c_in], dm_rows, operand(v, c_in, count, true));
-        plan.transform_weight_grad(&du)
-    });
-    [gx, gw, gb]
+    /// The input, weight and bias gradients that `needs` asks for, with the transformed
+    /// kernels and input tiles `kept` by [`Plan::forward`] (else transformed again).
+    pub(super) fn backward<T: Gemm + FloatElement>(
+        &self,
+        x: &[T],
+        w: &[T],
+        gy: &[T],
+        needs: [bool; 3],
+        kept: Option<&[T]>,
+    ) -> [Option<Vec<T>>; 3] {
+        let geo = self.geo;
+        let (c_in, c_out, count) = (geo.c_in, geo.c_out, self.tiles.count);
+        let transformed;
+        let uv = match kept {
+            Some(uv) => uv,
+            None => {
+                transformed = self.transform_operands(x, w);
+                &transformed
+            }
+        };
+        let (u, v) = uv.split_at(self.transformed_lens()[0]);
+        let (dm, gb) = self.transform_output_grad(gy, needs[2]);
+        let dm_rows = operand(&dm, c_out, count, false);
+        let gx = needs[0].then(|| {
+            let dv = self.products([c_in, c_out, count], operand(u, c_out, c_in, true), dm_rows);
+            self.transform_input_grad(&dv)
+        });
+        let gw = needs[1].then(|| {
+            let du = self.products([c_out, count, c_in], dm_rows, operand(v, c_in, count, true));
+            self.transform_weight_grad(&du)
+        });
+        [gx, gw, gb]
+    }
 }
