@@ -5,12 +5,24 @@
 mod common;
 
 use common::Array;
-use nabla_autograd::{gradcheck, manual_seed, DType, Tensor};
+use nabla_autograd::{gradcheck, gradcheck_with, manual_seed, DType, GradcheckOptions, Tensor};
 use nabla_nn::functional::{embedding, gru, lstm, rnn};
 use nabla_nn::{Embedding, Forward, ModuleExt, RnnConfig, RnnNonlinearity, StateDict, GRU, LSTM, RNN};
 use serde::Deserialize;
+use std::sync::{Mutex, MutexGuard};
 
 const KINDS: [&str; 4] = ["lstm", "gru", "rnn_tanh", "rnn_relu"];
+
+/// Seeds the global generator and holds it until the guard drops. Tests run on parallel
+/// threads and the generator is global (as torch's), so without the lock another test's
+/// draws interleave with this one's and its inputs change from run to run: a ReLU
+/// gradcheck then sometimes lands an input on the kink and fails.
+fn seeded(seed: u64) -> MutexGuard<'static, ()> {
+    static GENERATOR: Mutex<()> = Mutex::new(());
+    let guard = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
+    manual_seed(seed);
+    guard
+}
 
 fn gates(kind: &str) -> usize {
     match kind {
@@ -87,13 +99,18 @@ fn gradcheck_case(kind: &str, config: RnnConfig, lengths: Option<&[usize]>) {
     inputs.extend(states);
     inputs.extend(ps);
     let ns = n_states(kind);
-    gradcheck(|t| flat(&run(kind, &t[0], &t[1..1 + ns], &t[1 + ns..], &config, lengths)), &inputs)
+    // ReLU's kink: with seed 1, one pre-activation of the two-layer bidirectional case
+    // lies within 1e-6 of zero, so steps of 1e-4 to 1e-6 straddle it and the difference
+    // averages two slopes; 1e-7 does not (f64 differences are still good to ~1e-9).
+    let eps = if kind == "rnn_relu" { 1e-7 } else { GradcheckOptions::default().eps };
+    let opts = GradcheckOptions { eps, ..GradcheckOptions::default() };
+    gradcheck_with(|t| flat(&run(kind, &t[0], &t[1..1 + ns], &t[1 + ns..], &config, lengths)), &inputs, opts)
         .unwrap_or_else(|e| panic!("{kind} {config:?} lengths {lengths:?}: {e}"));
 }
 
 #[test]
 fn gradcheck_one_layer() {
-    manual_seed(0);
+    let _seed = seeded(0);
     for kind in KINDS {
         gradcheck_case(kind, RnnConfig::default(), None);
     }
@@ -101,7 +118,7 @@ fn gradcheck_one_layer() {
 
 #[test]
 fn gradcheck_two_layers_bidirectional_batch_first_with_lengths() {
-    manual_seed(1);
+    let _seed = seeded(1);
     let config = RnnConfig { num_layers: 2, bidirectional: true, batch_first: true, ..RnnConfig::default() };
     for kind in KINDS {
         gradcheck_case(kind, config, None);
@@ -111,7 +128,7 @@ fn gradcheck_two_layers_bidirectional_batch_first_with_lengths() {
 
 #[test]
 fn gradcheck_without_bias_and_unbatched() {
-    manual_seed(2);
+    let _seed = seeded(2);
     let config = RnnConfig { bias: false, bidirectional: true, ..RnnConfig::default() };
     for kind in KINDS {
         gradcheck_case(kind, config, Some(&[3, 4, 2]));
@@ -125,7 +142,7 @@ fn gradcheck_without_bias_and_unbatched() {
 
 #[test]
 fn gradcheck_embedding() {
-    manual_seed(3);
+    let _seed = seeded(3);
     let w = Tensor::randn(&[5, 3]).double().requires_grad_(true);
     let ids = Tensor::from_vec(vec![1i64, 4, 1, 0, 2, 1], &[2, 3]);
     gradcheck(|t| embedding(&ids, &t[0], None), std::slice::from_ref(&w)).unwrap();
@@ -141,7 +158,7 @@ fn gradcheck_embedding() {
 /// (zeros past its length), final states and gradients.
 #[test]
 fn padding_does_not_change_the_result() {
-    manual_seed(4);
+    let _seed = seeded(4);
     let config = RnnConfig { num_layers: 2, bidirectional: true, ..RnnConfig::default() };
     let lengths = [5usize, 2, 4];
     for kind in KINDS {
@@ -188,7 +205,7 @@ fn padding_does_not_change_the_result() {
 #[test]
 fn a_batch_split_over_threads_matches_its_halves() {
     nabla_autograd::set_num_threads(2);
-    manual_seed(7);
+    let _seed = seeded(7);
     let config = RnnConfig { bidirectional: true, ..RnnConfig::default() };
     let (batch, hidden) = (128, 64);
     let lengths: Vec<usize> = (0..batch).map(|b| 1 + b % 5).collect();
@@ -226,7 +243,7 @@ fn close(a: &[f64], b: &[f64], tol: f64, what: &str) {
 
 #[test]
 fn modules_have_torch_names_shapes_and_init() {
-    manual_seed(5);
+    let _seed = seeded(5);
     let lstm = LSTM::with_config(6, 8, RnnConfig { num_layers: 2, bidirectional: true, ..RnnConfig::default() });
     let named = lstm.named_parameters();
     let names: Vec<&str> = named.iter().map(|(n, _)| n.as_str()).collect();
@@ -248,7 +265,7 @@ fn modules_have_torch_names_shapes_and_init() {
 
 #[test]
 fn dropout_between_layers_only_in_training() {
-    manual_seed(6);
+    let _seed = seeded(6);
     let config = RnnConfig { num_layers: 2, dropout: 0.5, ..RnnConfig::default() };
     let lstm = LSTM::with_config(3, 4, config);
     let x = Tensor::randn(&[5, 2, 3]);
@@ -276,6 +293,7 @@ fn embedding_from_pretrained_and_freeze() {
     expected = "embedding: index 7 at position [1, 0] of the input [2, 2] is out of range: valid indices are 0..5"
 )]
 fn embedding_out_of_range_names_index_position_and_range() {
+    let _seed = seeded(9);
     let emb = Embedding::new(5, 2);
     emb.forward(&Tensor::from_vec(vec![1i64, 2, 7, 0], &[2, 2]));
 }
@@ -283,12 +301,14 @@ fn embedding_out_of_range_names_index_position_and_range() {
 #[test]
 #[should_panic(expected = "lstm: length 6 of sample 1 is outside 1..=5")]
 fn lengths_beyond_the_padded_length_panic() {
+    let _seed = seeded(9);
     LSTM::new(3, 4).forward_with_lengths(&Tensor::randn(&[5, 2, 3]), &[5, 6], None);
 }
 
 #[test]
 #[should_panic(expected = "lstm: input [5, 2, 4] must have input_size=3 features, got 4")]
 fn wrong_input_size_panics() {
+    let _seed = seeded(9);
     LSTM::new(3, 4).forward(&Tensor::randn(&[5, 2, 4]), None);
 }
 
@@ -422,7 +442,7 @@ fn matches_pytorch_embedding_with_padding_idx() {
 
 #[test]
 fn no_grad_forward_saves_nothing_and_gives_the_same_values() {
-    manual_seed(8);
+    let _seed = seeded(8);
     let gru = GRU::with_config(3, 4, RnnConfig { bidirectional: true, ..RnnConfig::default() });
     let x = Tensor::randn(&[5, 2, 3]);
     let (out, h) = gru.forward_with_lengths(&x, &[3, 5], None);
