@@ -32,6 +32,30 @@ use crate::threads::for_each_task;
 /// Points of the transform domain per tile: one GEMM each.
 const POINTS: usize = N * N;
 
+/// Elements left between consecutive points' matrices: a cache line of f32. A chunk
+/// reads (or writes) one row per point, 36 rows a whole matrix apart; when a matrix is a
+/// whole number of pages long, as the MNIST CNN's `[64, 288]` products are (18 pages),
+/// all 36 rows fall in the same cache set, and the transforms stalled on conflict
+/// misses. The padding staggers them by a line each.
+const POINT_PAD: usize = 16;
+
+/// The distance between consecutive points' matrices of `len` elements.
+fn point_stride(len: usize) -> usize {
+    len + POINT_PAD
+}
+
+/// Zeroes the padding after each point's matrix of `len` elements in a buffer at `buf`
+/// (so that every element of the buffer is initialised once the matrices are written).
+///
+/// # Safety
+/// `buf` must be valid for writes of `POINTS * point_stride(len)` elements.
+unsafe fn zero_padding<T>(buf: *mut T, len: usize) {
+    for p in 0..POINTS {
+        // SAFETY: the padding of point p lies inside the buffer, as the caller promises.
+        unsafe { std::ptr::write_bytes(buf.add(p * point_stride(len) + len), 0, POINT_PAD) };
+    }
+}
+
 /// Whether a convolution takes this path: a 3x3 kernel, stride 1, no dilation, one
 /// group, and enough channels on both sides that the products dominate (with one input
 /// channel, as on an image's first layer, the transforms would cost more than they
@@ -206,10 +230,10 @@ impl<'a> Plan<'a> {
     }
 
     /// The kernels in the transform domain, `[POINTS, C_out, C_in]`.
-    /// Writes every element of `u`, `POINTS * C_out * C_in` long.
+    /// Writes every matrix element of `u`, `POINTS * point_stride(C_out * C_in)` long.
     fn transform_weight<T: Gemm + FloatElement>(&self, w: &[T], u: &mut [MaybeUninit<T>]) {
         let pairs = self.geo.c_out * self.geo.c_in;
-        assert_eq!(u.len(), POINTS * pairs);
+        assert_eq!(u.len(), POINTS * point_stride(pairs));
         let dst = OutPtr(u.as_mut_ptr().cast::<T>());
         self.each_kernel_chunk(pairs, |q0, lanes| {
             let mut g = [[Lanes::<T>::zero(); 3]; 3];
@@ -222,17 +246,17 @@ impl<'a> Plan<'a> {
             sandwich::<Kernel, T, 3, N>(&g, &mut tile);
             // SAFETY: each point's row of `pairs` values holds this chunk's, which no other
             // chunk writes.
-            unsafe { store_points(&tile, dst.get().add(q0), pairs, lanes) };
+            unsafe { store_points(&tile, dst.get().add(q0), point_stride(pairs), lanes) };
         });
     }
 
     /// The input tiles in the transform domain, `[POINTS, C_in, tiles]`.
-    /// Writes every element of `v`, `POINTS * C_in * tiles` long.
+    /// Writes every matrix element of `v`, `POINTS * point_stride(C_in * tiles)` long.
     fn transform_input<T: Gemm + FloatElement>(&self, x_in: &[T], v: &mut [MaybeUninit<T>]) {
         let Geometry { c_in, h, w, .. } = *self.geo;
         let [[top, _], [left, _]] = self.geo.spec.padding;
         let count = self.tiles.count;
-        assert_eq!(v.len(), POINTS * c_in * count);
+        assert_eq!(v.len(), POINTS * point_stride(c_in * count));
         let out = OutPtr(v.as_mut_ptr().cast::<T>());
         each(self.parallel, c_in, |c| {
             self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
@@ -245,7 +269,7 @@ impl<'a> Plan<'a> {
                 sandwich::<Input, T, N, N>(&d, &mut tile);
                 // SAFETY: each point's row for channel c holds `count` values, this
                 // chunk's are inside it, and only channel c's task writes the row.
-                unsafe { store_points(&tile, out.get().add(c * count + t0), c_in * count, lanes) };
+                unsafe { store_points(&tile, out.get().add(c * count + t0), point_stride(c_in * count), lanes) };
             });
         });
     }
@@ -253,7 +277,7 @@ impl<'a> Plan<'a> {
     /// Lengths of the transformed kernels and input tiles.
     fn transformed_lens(&self) -> [usize; 2] {
         let Geometry { c_in, c_out, .. } = *self.geo;
-        [POINTS * c_out * c_in, POINTS * c_in * self.tiles.count]
+        [POINTS * point_stride(c_out * c_in), POINTS * point_stride(c_in * self.tiles.count)]
     }
 
     /// The kernels `[POINTS, C_out, C_in]` followed by the input tiles `[POINTS, C_in,
@@ -263,9 +287,16 @@ impl<'a> Plan<'a> {
         let [u_len, v_len] = self.transformed_lens();
         let mut uv = Vec::with_capacity(u_len + v_len);
         let (u, v) = uv.spare_capacity_mut()[..u_len + v_len].split_at_mut(u_len);
+        let (pairs, columns) = (self.geo.c_out * self.geo.c_in, self.geo.c_in * self.tiles.count);
+        // SAFETY: `u` and `v` hold `POINTS` padded matrices of those sizes.
+        unsafe {
+            zero_padding(u.as_mut_ptr().cast::<T>(), pairs);
+            zero_padding(v.as_mut_ptr().cast::<T>(), columns);
+        }
         self.transform_weight(w, u);
         self.transform_input(x, v);
-        // SAFETY: both transforms write every element of their part.
+        // SAFETY: both transforms write every matrix element of their part, and the
+        // padding was zeroed above.
         unsafe { uv.set_len(u_len + v_len) };
         uv
     }
@@ -274,8 +305,10 @@ impl<'a> Plan<'a> {
     /// with `a` and `b` given by their first point and their strides.
     fn products<T: Gemm>(&self, shape: [usize; 3], a: Operand<T>, b: Operand<T>) -> Vec<T> {
         let [rows, inner, cols] = shape;
-        let len = rows * cols;
+        let len = point_stride(rows * cols);
         let mut out: Vec<T> = Vec::with_capacity(POINTS * len);
+        // SAFETY: `out` holds `POINTS` padded matrices of `rows * cols`.
+        unsafe { zero_padding(out.as_mut_ptr(), rows * cols) };
         let dst = OutPtr(out.as_mut_ptr());
         each(self.parallel, POINTS, |p| {
             // SAFETY: point p's operands lie `p * step` past the first point's and stay in
@@ -284,7 +317,7 @@ impl<'a> Plan<'a> {
             // (beta 0).
             unsafe { T::gemm(rows, inner, cols, a.at(p), b.at(p), dst.get().add(p * len), cols, false) };
         });
-        // SAFETY: every point's product was written in full.
+        // SAFETY: every point's product was written in full, and the padding zeroed.
         unsafe { out.set_len(POINTS * len) };
         out
     }
@@ -298,7 +331,7 @@ impl<'a> Plan<'a> {
             let bias = bias.map_or(T::zero(), |b| b[k]);
             self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
                 let mut tile = [[Lanes::<T>::zero(); N]; N];
-                load_points(&m[k * count + t0..], c_out * count, lanes, &mut tile);
+                load_points(&m[k * count + t0..], point_stride(c_out * count), lanes, &mut tile);
                 let mut y = [[Lanes::<T>::zero(); M]; M];
                 sandwich::<Output, T, N, M>(&tile, &mut y);
                 for (l, &(image, y0, x0)) in places.iter().enumerate().take(lanes) {
@@ -319,7 +352,9 @@ impl<'a> Plan<'a> {
     fn transform_output_grad<T: Gemm + FloatElement>(&self, gy: &[T], bias: bool) -> (Vec<T>, Option<Vec<T>>) {
         let Geometry { n, c_out, oh, ow, .. } = *self.geo;
         let count = self.tiles.count;
-        let mut dm: Vec<T> = Vec::with_capacity(POINTS * c_out * count);
+        let mut dm: Vec<T> = Vec::with_capacity(POINTS * point_stride(c_out * count));
+        // SAFETY: `dm` holds `POINTS` padded matrices of `c_out * count`.
+        unsafe { zero_padding(dm.as_mut_ptr(), c_out * count) };
         let mut gb: Vec<T> = Vec::with_capacity(c_out);
         let (dst, gb_dst) = (OutPtr(dm.as_mut_ptr()), OutPtr(gb.as_mut_ptr()));
         each(self.parallel, c_out, |k| {
@@ -337,13 +372,13 @@ impl<'a> Plan<'a> {
                 let mut t = [[Lanes::<T>::zero(); N]; N];
                 sandwich::<OutputAdjoint, T, M, N>(&tile, &mut t);
                 // SAFETY: as in `transform_input`, channel k's rows belong to this task.
-                unsafe { store_points(&t, dst.get().add(k * count + t0), c_out * count, lanes) };
+                unsafe { store_points(&t, dst.get().add(k * count + t0), point_stride(c_out * count), lanes) };
             });
         });
         // SAFETY: every output channel's task covered `0..count` of its rows, and wrote
         // its bias slot when asked.
         unsafe {
-            dm.set_len(POINTS * c_out * count);
+            dm.set_len(POINTS * point_stride(c_out * count));
             gb.set_len(if bias { c_out } else { 0 });
         }
         (dm, bias.then_some(gb))
@@ -365,7 +400,7 @@ impl<'a> Plan<'a> {
             }
             self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
                 let mut tile = [[Lanes::<T>::zero(); N]; N];
-                load_points(&dv[c * count + t0..], c_in * count, lanes, &mut tile);
+                load_points(&dv[c * count + t0..], point_stride(c_in * count), lanes, &mut tile);
                 let mut d = [[Lanes::<T>::zero(); N]; N];
                 sandwich::<InputAdjoint, T, N, N>(&tile, &mut d);
                 for (l, &(image, y, x)) in places.iter().enumerate().take(lanes) {
@@ -390,7 +425,7 @@ impl<'a> Plan<'a> {
         let dst = OutPtr(gw.as_mut_ptr());
         self.each_kernel_chunk(pairs, |q0, lanes| {
             let mut tile = [[Lanes::<T>::zero(); N]; N];
-            load_points(&du[q0..], pairs, lanes, &mut tile);
+            load_points(&du[q0..], point_stride(pairs), lanes, &mut tile);
             let mut g = [[Lanes::<T>::zero(); 3]; 3];
             sandwich::<KernelAdjoint, T, N, 3>(&tile, &mut g);
             for l in 0..lanes {
@@ -448,10 +483,10 @@ impl<T> Operand<T> {
 }
 
 /// A matrix `rows x cols`, row-major (`transposed` reads it as `cols x rows`), at the
-/// start of `buf`, one per point.
+/// start of `buf`, one per point, [`point_stride`] apart.
 fn operand<T>(buf: &[T], rows: usize, cols: usize, transposed: bool) -> Operand<T> {
     let (rs, cs) = if transposed { (1, cols as isize) } else { (cols as isize, 1) };
-    Operand { first: MatRef { ptr: buf.as_ptr(), rs, cs }, step: rows * cols }
+    Operand { first: MatRef { ptr: buf.as_ptr(), rs, cs }, step: point_stride(rows * cols) }
 }
 
 impl Plan<'_> {
