@@ -22,7 +22,7 @@ mod transforms;
 
 use transforms::{sandwich, Input, InputAdjoint, Kernel, KernelAdjoint, Lanes, Output, OutputAdjoint, L, M, N};
 
-use super::Geometry;
+use super::{valid_outputs, Geometry};
 use crate::dtype::FloatElement;
 use crate::matmul::{Gemm, MatRef, OutPtr};
 use crate::reduce::lane_sum;
@@ -136,9 +136,10 @@ struct Window {
 impl Window {
     #[inline(always)]
     fn new(at: [usize; 2], pad: [usize; 2], size: usize, [h, w]: [usize; 2]) -> Window {
-        let rows = pad[0].saturating_sub(at[0])..(h + pad[0]).saturating_sub(at[0]).min(size);
-        let cols = pad[1].saturating_sub(at[1])..(w + pad[1]).saturating_sub(at[1]).min(size);
-        // `at + rows.start >= pad` by construction, so neither subtraction wraps.
+        // Tile row `a` reads plane row `at + a - pad`: im2col's question with stride 1.
+        let rows = valid_outputs(size, h, 1, at[0], pad[0]);
+        let cols = valid_outputs(size, w, 1, at[1], pad[1]);
+        // `at + rows.start >= pad` (even for an empty range), so neither subtraction wraps.
         let first = (at[0] + rows.start - pad[0]) * w + at[1] + cols.start - pad[1];
         Window { rows, cols, first, w }
     }
