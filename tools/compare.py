@@ -35,7 +35,7 @@ def mnist_model(args):
     else:
         model, batch, loss_fn = Cnn(), 32, F.cross_entropy
     train = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xtr, ytr), batch_size=batch, shuffle=True)
-    test = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xte, yte), batch_size=1000)
+    test = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xte, yte), batch_size=64)
     return model, train, test, loss_fn, lambda out, y: out.argmax(dim=1).eq(y).sum().item()
 
 
@@ -74,7 +74,9 @@ def torch_side(args):
         with torch.no_grad():
             for *inputs, y in test:
                 out = model(*inputs)
-                total_loss += loss_fn(out, y, reduction="sum").item()
+                # The tutorial's validation loss, as the nabla examples print it: batch means
+                # summed, then divided by the test set's size.
+                total_loss += loss_fn(out, y).item()
                 correct += count_correct(out, y)
         n = len(test.dataset)
         print(f"Epoch {epoch}, Validation loss: {total_loss / n:.4f}, Accuracy: {correct}/{n} "
