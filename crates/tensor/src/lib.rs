@@ -39,6 +39,7 @@ mod reduce;
 pub mod simd;
 mod storage;
 mod threads;
+mod transpose;
 mod unary;
 mod views;
 

@@ -7,6 +7,7 @@ use crate::gemv::direct_product;
 use crate::layout::{broadcast_shapes, Layout, Walk};
 use crate::storage::Storage;
 use crate::threads::{for_each_task, get_num_threads};
+use crate::transpose::with_packable_operands;
 
 /// Below this many multiply-adds (a few tens of microseconds on one core) a product
 /// runs on the calling thread. Above it, a product is split into one block per thread
@@ -84,7 +85,9 @@ impl Gemm for f32 {
             return;
         }
         let beta = if accumulate { 1.0 } else { 0.0 };
-        matrixmultiply::sgemm(m, k, n, 1.0, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, c, ldc as isize, 1);
+        with_packable_operands([m, k, n], a, b, |a, b| {
+            matrixmultiply::sgemm(m, k, n, 1.0, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, c, ldc as isize, 1)
+        });
     }
 }
 
