@@ -198,13 +198,16 @@ impl Rule for AdamConfig {
                 };
             }
             // With AVX2 the loop runs 8 lanes wide.
-            with_simd(|| {
-                if w.abs() < T::from_f64(0.5) {
-                    adam_loop!(|m: T, g: T| m + w * (g - m));
-                } else {
-                    adam_loop!(|m: T, g: T| g - (g - m) * (T::one() - w));
-                }
-            });
+            with_simd(
+                #[inline(always)]
+                || {
+                    if w.abs() < T::from_f64(0.5) {
+                        adam_loop!(|m: T, g: T| m + w * (g - m));
+                    } else {
+                        adam_loop!(|m: T, g: T| g - (g - m) * (T::one() - w));
+                    }
+                },
+            );
             return;
         }
         for (i, p) in param.iter_mut().enumerate() {

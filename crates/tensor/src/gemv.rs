@@ -107,22 +107,25 @@ unsafe fn vector_product<T: FloatElement>(Product { m, k, n, a, b, out }: Produc
     // SAFETY: the vector operand has `k` elements `vector.cs` apart (the caller's contract).
     let x = &*gather(vector.ptr, vector.cs, k);
     let mut sums = vec![T::zero(); rows];
-    with_simd(|| {
-        if matrix.cs == 1 {
-            for (i, o) in sums.iter_mut().enumerate() {
-                // SAFETY: row `i` of the matrix has `k` adjacent elements.
-                *o = lane_dot(std::slice::from_raw_parts(matrix.ptr.offset(i as isize * matrix.rs), k), x);
-            }
-        } else {
-            for (p, &xp) in x.iter().enumerate() {
-                // SAFETY: column `p` of the matrix has `rows` adjacent elements.
-                let column = std::slice::from_raw_parts(matrix.ptr.offset(p as isize * matrix.cs), rows);
-                for (o, &v) in sums.iter_mut().zip(column) {
-                    *o += v * xp;
+    with_simd(
+        #[inline(always)]
+        || {
+            if matrix.cs == 1 {
+                for (i, o) in sums.iter_mut().enumerate() {
+                    // SAFETY: row `i` of the matrix has `k` adjacent elements.
+                    *o = lane_dot(std::slice::from_raw_parts(matrix.ptr.offset(i as isize * matrix.rs), k), x);
+                }
+            } else {
+                for (p, &xp) in x.iter().enumerate() {
+                    // SAFETY: column `p` of the matrix has `rows` adjacent elements.
+                    let column = std::slice::from_raw_parts(matrix.ptr.offset(p as isize * matrix.cs), rows);
+                    for (o, &v) in sums.iter_mut().zip(column) {
+                        *o += v * xp;
+                    }
                 }
             }
-        }
-    });
+        },
+    );
     for (i, v) in sums.into_iter().enumerate() {
         // SAFETY: output `i` is inside `c` (the caller's contract).
         if transposed {
@@ -145,18 +148,21 @@ unsafe fn outer_product<T: FloatElement>(Product { m, k, n, a, b, out }: Product
     }
     // SAFETY: `b`'s one row has `n` elements `b.cs` apart (the caller's contract).
     let y = gather(b.ptr, b.cs, n);
-    with_simd(|| {
-        for i in 0..m {
-            // SAFETY: `a`'s one column has `m` elements `a.rs` apart, and output row
-            // `i < m` has `n` columns (the caller's contract); only `row` refers to them.
-            let (x, row) = (*a.ptr.offset(i as isize * a.rs), out.row(i, n));
-            if out.accumulate {
-                row.iter_mut().zip(y.iter()).for_each(|(c, &v)| *c += x * v);
-            } else {
-                row.iter_mut().zip(y.iter()).for_each(|(c, &v)| *c = x * v);
+    with_simd(
+        #[inline(always)]
+        || {
+            for i in 0..m {
+                // SAFETY: `a`'s one column has `m` elements `a.rs` apart, and output row
+                // `i < m` has `n` columns (the caller's contract); only `row` refers to them.
+                let (x, row) = (*a.ptr.offset(i as isize * a.rs), out.row(i, n));
+                if out.accumulate {
+                    row.iter_mut().zip(y.iter()).for_each(|(c, &v)| *c += x * v);
+                } else {
+                    row.iter_mut().zip(y.iter()).for_each(|(c, &v)| *c = x * v);
+                }
             }
-        }
-    });
+        },
+    );
     true
 }
 
@@ -182,31 +188,34 @@ unsafe fn thin_product<T: FloatElement>(Product { m, k, n, a, b, out }: Product<
     let col = |j: usize| std::slice::from_raw_parts(b.ptr.offset(j as isize * b.cs), k);
     // SAFETY: every (i, j) below is inside the `m x n` output (the caller's contract).
     let put = |i: usize, j: usize, v: T| out.put(i, j, v);
-    with_simd(|| {
-        let full = |len: usize| len - len % BLOCK;
-        for i in (0..full(m)).step_by(BLOCK) {
-            let rows = [row(i), row(i + 1), row(i + 2)];
-            for j in (0..full(n)).step_by(BLOCK) {
-                let dots = block_dots(rows, [col(j), col(j + 1), col(j + 2)]);
-                dots.iter()
-                    .enumerate()
-                    .for_each(|(r, d)| d.iter().enumerate().for_each(|(s, &v)| put(i + r, j + s, v)));
+    with_simd(
+        #[inline(always)]
+        || {
+            let full = |len: usize| len - len % BLOCK;
+            for i in (0..full(m)).step_by(BLOCK) {
+                let rows = [row(i), row(i + 1), row(i + 2)];
+                for j in (0..full(n)).step_by(BLOCK) {
+                    let dots = block_dots(rows, [col(j), col(j + 1), col(j + 2)]);
+                    dots.iter()
+                        .enumerate()
+                        .for_each(|(r, d)| d.iter().enumerate().for_each(|(s, &v)| put(i + r, j + s, v)));
+                }
+                for j in full(n)..n {
+                    let dots = block_dots(rows, [col(j)]);
+                    dots.iter().enumerate().for_each(|(r, d)| put(i + r, j, d[0]));
+                }
             }
-            for j in full(n)..n {
-                let dots = block_dots(rows, [col(j)]);
-                dots.iter().enumerate().for_each(|(r, d)| put(i + r, j, d[0]));
+            for i in full(m)..m {
+                for j in (0..full(n)).step_by(BLOCK) {
+                    let [dots] = block_dots([row(i)], [col(j), col(j + 1), col(j + 2)]);
+                    dots.iter().enumerate().for_each(|(s, &v)| put(i, j + s, v));
+                }
+                for j in full(n)..n {
+                    put(i, j, block_dots([row(i)], [col(j)])[0][0]);
+                }
             }
-        }
-        for i in full(m)..m {
-            for j in (0..full(n)).step_by(BLOCK) {
-                let [dots] = block_dots([row(i)], [col(j), col(j + 1), col(j + 2)]);
-                dots.iter().enumerate().for_each(|(s, &v)| put(i, j + s, v));
-            }
-            for j in full(n)..n {
-                put(i, j, block_dots([row(i)], [col(j)])[0][0]);
-            }
-        }
-    });
+        },
+    );
     true
 }
 

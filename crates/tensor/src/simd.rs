@@ -17,12 +17,14 @@ pub fn has_avx2_fma() -> bool {
 }
 
 /// Runs `f`, compiled with AVX2 and FMA enabled if the CPU has them. `f` and what it
-/// calls must be inlined into it (closures and `#[inline(always)]` functions are) to be
-/// compiled into the AVX2 variant.
+/// calls must be inlined into the AVX2 variant to be compiled for it, so mark the
+/// closure `#[inline(always)]`, and likewise a closure made outside that it calls: both
+/// variants call them, and the compiler kept large ones out of line, compiled for SSE2
+/// only (the Winograd transforms ran at half width that way).
 ///
 /// ```
 /// let xs = [1.0f32, 2.0, 3.0];
-/// let sum = nabla_tensor::simd::with_simd(|| xs.iter().map(|x| x * x).sum::<f32>());
+/// let sum = nabla_tensor::simd::with_simd(#[inline(always)] || xs.iter().map(|x| x * x).sum::<f32>());
 /// assert_eq!(sum, 14.0);
 /// ```
 #[inline(always)]

@@ -272,30 +272,33 @@ fn forward<C: Cell, T: CellFloat>(
     let rows = if record { steps * batch } else { 1 };
     let mut saved = vec![T::zero(); rows * sv];
     let mut prev = vec![T::zero(); if record { rows * sh } else { 0 }];
-    with_simd(|| {
-        for s in 0..steps {
-            if let Some(b) = b_hh {
-                hproj.chunks_exact_mut(gh).for_each(|row| row.copy_from_slice(b));
-            }
-            step_gemm(batch, h, gh, &state, sh, w_hh_t, &mut hproj, gh, b_hh.is_some());
-            for b in 0..batch {
-                let Some(t) = schedule.time(s, b) else { continue };
-                let r = t * batch + b;
-                let st = &mut state[b * sh..(b + 1) * sh];
-                let rs = if record { r } else { 0 };
-                if record {
-                    prev[r * sh..(r + 1) * sh].copy_from_slice(st);
+    with_simd(
+        #[inline(always)]
+        || {
+            for s in 0..steps {
+                if let Some(b) = b_hh {
+                    hproj.chunks_exact_mut(gh).for_each(|row| row.copy_from_slice(b));
                 }
-                cell.forward(
-                    &xproj[r * gh..(r + 1) * gh],
-                    &hproj[b * gh..(b + 1) * gh],
-                    st,
-                    &mut saved[rs * sv..(rs + 1) * sv],
-                );
-                out[r * h..(r + 1) * h].copy_from_slice(&st[..h]);
+                step_gemm(batch, h, gh, &state, sh, w_hh_t, &mut hproj, gh, b_hh.is_some());
+                for b in 0..batch {
+                    let Some(t) = schedule.time(s, b) else { continue };
+                    let r = t * batch + b;
+                    let st = &mut state[b * sh..(b + 1) * sh];
+                    let rs = if record { r } else { 0 };
+                    if record {
+                        prev[r * sh..(r + 1) * sh].copy_from_slice(st);
+                    }
+                    cell.forward(
+                        &xproj[r * gh..(r + 1) * gh],
+                        &hproj[b * gh..(b + 1) * gh],
+                        st,
+                        &mut saved[rs * sv..(rs + 1) * sv],
+                    );
+                    out[r * h..(r + 1) * h].copy_from_slice(&st[..h]);
+                }
             }
-        }
-    });
+        },
+    );
     let finals = &mut out[steps * batch * h..];
     for (b, row) in state.chunks_exact(sh).enumerate() {
         for k in 0..C::STATES {
@@ -331,31 +334,34 @@ fn backward<C: Cell, T: CellFloat>(
     let mut dgx = vec![T::zero(); steps * batch * gh];
     let mut dgh_all = C::HIDDEN_GRAD_DIFFERS.then(|| vec![T::zero(); steps * batch * gh]);
     let mut dgh = vec![T::zero(); batch * gh];
-    with_simd(|| {
-        for s in (0..steps).rev() {
-            for b in 0..batch {
-                let dgh_row = &mut dgh[b * gh..(b + 1) * gh];
-                let Some(t) = tape.schedule.time(s, b) else {
-                    dgh_row.fill(T::zero());
-                    continue;
-                };
-                let r = t * batch + b;
-                let ds = &mut dstate[b * sh..(b + 1) * sh];
-                ds[..h].iter_mut().zip(&g[r * h..(r + 1) * h]).for_each(|(d, &go)| *d += go);
-                cell.backward(
-                    &tape.saved[r * sv..(r + 1) * sv],
-                    &prev[r * sh..(r + 1) * sh],
-                    ds,
-                    &mut dgx[r * gh..(r + 1) * gh],
-                    dgh_row,
-                );
-                if let Some(all) = dgh_all.as_mut() {
-                    all[r * gh..(r + 1) * gh].copy_from_slice(dgh_row);
+    with_simd(
+        #[inline(always)]
+        || {
+            for s in (0..steps).rev() {
+                for b in 0..batch {
+                    let dgh_row = &mut dgh[b * gh..(b + 1) * gh];
+                    let Some(t) = tape.schedule.time(s, b) else {
+                        dgh_row.fill(T::zero());
+                        continue;
+                    };
+                    let r = t * batch + b;
+                    let ds = &mut dstate[b * sh..(b + 1) * sh];
+                    ds[..h].iter_mut().zip(&g[r * h..(r + 1) * h]).for_each(|(d, &go)| *d += go);
+                    cell.backward(
+                        &tape.saved[r * sv..(r + 1) * sv],
+                        &prev[r * sh..(r + 1) * sh],
+                        ds,
+                        &mut dgx[r * gh..(r + 1) * gh],
+                        dgh_row,
+                    );
+                    if let Some(all) = dgh_all.as_mut() {
+                        all[r * gh..(r + 1) * gh].copy_from_slice(dgh_row);
+                    }
                 }
+                // dh_prev += dG_h W_hh, into the `h` block of each state row.
+                step_gemm(batch, gh, h, &dgh, gh, w_hh, &mut dstate, sh, true);
             }
-            // dh_prev += dG_h W_hh, into the `h` block of each state row.
-            step_gemm(batch, gh, h, &dgh, gh, w_hh, &mut dstate, sh, true);
-        }
-    });
+        },
+    );
     (dgx, dgh_all, dstate)
 }

@@ -209,7 +209,12 @@ unsafe fn store_points<T: FloatElement>(tile: &[[Lanes<T>; N]; N], dst: *mut T, 
 /// `f(i)` for each `i` in `0..count`, on the calling thread and the pool when
 /// `parallel`, compiled for AVX2 where the CPU has it.
 fn each(parallel: bool, count: usize, f: impl Fn(usize) + Sync) {
-    let run = |i| with_simd(|| f(i));
+    let run = |i| {
+        with_simd(
+            #[inline(always)]
+            || f(i),
+        )
+    };
     if parallel {
         for_each_task(count, &run);
     } else {
@@ -236,19 +241,23 @@ impl<'a> Plan<'a> {
         let pairs = self.geo.c_out * self.geo.c_in;
         assert_eq!(u.len(), POINTS * point_stride(pairs));
         let dst = OutPtr(u.as_mut_ptr().cast::<T>());
-        self.each_kernel_chunk(pairs, |q0, lanes| {
-            let mut g = [[Lanes::<T>::zero(); 3]; 3];
-            for l in 0..lanes {
-                for (i, v) in g.iter_mut().flatten().enumerate() {
-                    v.0[l] = w[(q0 + l) * 9 + i];
+        self.each_kernel_chunk(
+            pairs,
+            #[inline(always)]
+            |q0, lanes| {
+                let mut g = [[Lanes::<T>::zero(); 3]; 3];
+                for l in 0..lanes {
+                    for (i, v) in g.iter_mut().flatten().enumerate() {
+                        v.0[l] = w[(q0 + l) * 9 + i];
+                    }
                 }
-            }
-            let mut tile = [[Lanes::<T>::zero(); N]; N];
-            sandwich::<Kernel, T, 3, N>(&g, &mut tile);
-            // SAFETY: each point's row of `pairs` values holds this chunk's, which no other
-            // chunk writes.
-            unsafe { store_points(&tile, dst.get().add(q0), point_stride(pairs), lanes) };
-        });
+                let mut tile = [[Lanes::<T>::zero(); N]; N];
+                sandwich::<Kernel, T, 3, N>(&g, &mut tile);
+                // SAFETY: each point's row of `pairs` values holds this chunk's, which no other
+                // chunk writes.
+                unsafe { store_points(&tile, dst.get().add(q0), point_stride(pairs), lanes) };
+            },
+        );
     }
 
     /// The input tiles in the transform domain, `[POINTS, C_in, tiles]`.
@@ -259,20 +268,25 @@ impl<'a> Plan<'a> {
         let count = self.tiles.count;
         assert_eq!(v.len(), POINTS * point_stride(c_in * count));
         let out = OutPtr(v.as_mut_ptr().cast::<T>());
-        each(self.parallel, c_in, |c| {
-            self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
-                let mut d = [[Lanes::<T>::zero(); N]; N];
-                for (l, &(image, y, x)) in places.iter().enumerate().take(lanes) {
-                    let plane = &x_in[(image * c_in + c) * h * w..][..h * w];
-                    Window::new([y, x], [top, left], N, [h, w]).gather(plane, &mut d, l);
-                }
-                let mut tile = [[Lanes::<T>::zero(); N]; N];
-                sandwich::<Input, T, N, N>(&d, &mut tile);
-                // SAFETY: each point's row for channel c holds `count` values, this
-                // chunk's are inside it, and only channel c's task writes the row.
-                unsafe { store_points(&tile, out.get().add(c * count + t0), point_stride(c_in * count), lanes) };
-            });
-        });
+        each(
+            self.parallel,
+            c_in,
+            #[inline(always)]
+            |c| {
+                self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
+                    let mut d = [[Lanes::<T>::zero(); N]; N];
+                    for (l, &(image, y, x)) in places.iter().enumerate().take(lanes) {
+                        let plane = &x_in[(image * c_in + c) * h * w..][..h * w];
+                        Window::new([y, x], [top, left], N, [h, w]).gather(plane, &mut d, l);
+                    }
+                    let mut tile = [[Lanes::<T>::zero(); N]; N];
+                    sandwich::<Input, T, N, N>(&d, &mut tile);
+                    // SAFETY: each point's row for channel c holds `count` values, this
+                    // chunk's are inside it, and only channel c's task writes the row.
+                    unsafe { store_points(&tile, out.get().add(c * count + t0), point_stride(c_in * count), lanes) };
+                });
+            },
+        );
     }
 
     /// Lengths of the transformed kernels and input tiles.
@@ -311,13 +325,18 @@ impl<'a> Plan<'a> {
         // SAFETY: `out` holds `POINTS` padded matrices of `rows * cols`.
         unsafe { zero_padding(out.as_mut_ptr(), rows * cols) };
         let dst = OutPtr(out.as_mut_ptr());
-        each(self.parallel, POINTS, |p| {
-            // SAFETY: point p's operands lie `p * step` past the first point's and stay in
-            // their buffers (the caller's shapes), and its `rows x cols` product is the
-            // block of `out` at `p * len`, written by this task only, without being read
-            // (beta 0).
-            unsafe { T::gemm(rows, inner, cols, a.at(p), b.at(p), dst.get().add(p * len), cols, false) };
-        });
+        each(
+            self.parallel,
+            POINTS,
+            #[inline(always)]
+            |p| {
+                // SAFETY: point p's operands lie `p * step` past the first point's and stay in
+                // their buffers (the caller's shapes), and its `rows x cols` product is the
+                // block of `out` at `p * len`, written by this task only, without being read
+                // (beta 0).
+                unsafe { T::gemm(rows, inner, cols, a.at(p), b.at(p), dst.get().add(p * len), cols, false) };
+            },
+        );
         // SAFETY: every point's product was written in full, and the padding zeroed.
         unsafe { out.set_len(POINTS * len) };
         out
@@ -328,23 +347,28 @@ impl<'a> Plan<'a> {
         let Geometry { c_out, oh, ow, .. } = *self.geo;
         let count = self.tiles.count;
         let dst = OutPtr(out.as_mut_ptr().cast::<T>());
-        each(self.parallel, c_out, |k| {
-            let bias = bias.map_or(T::zero(), |b| b[k]);
-            self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
-                let mut tile = [[Lanes::<T>::zero(); N]; N];
-                load_points(&m[k * count + t0..], point_stride(c_out * count), lanes, &mut tile);
-                let mut y = [[Lanes::<T>::zero(); M]; M];
-                sandwich::<Output, T, N, M>(&tile, &mut y);
-                for (l, &(image, y0, x0)) in places.iter().enumerate().take(lanes) {
-                    // SAFETY: plane (image, k) is inside the output, and only channel k's
-                    // task writes it.
-                    let plane = unsafe {
-                        std::slice::from_raw_parts_mut(dst.get().add((image * c_out + k) * oh * ow), oh * ow)
-                    };
-                    Window::new([y0, x0], [0, 0], M, [oh, ow]).scatter(&y, l, plane, |o, v| *o = v + bias);
-                }
-            });
-        });
+        each(
+            self.parallel,
+            c_out,
+            #[inline(always)]
+            |k| {
+                let bias = bias.map_or(T::zero(), |b| b[k]);
+                self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
+                    let mut tile = [[Lanes::<T>::zero(); N]; N];
+                    load_points(&m[k * count + t0..], point_stride(c_out * count), lanes, &mut tile);
+                    let mut y = [[Lanes::<T>::zero(); M]; M];
+                    sandwich::<Output, T, N, M>(&tile, &mut y);
+                    for (l, &(image, y0, x0)) in places.iter().enumerate().take(lanes) {
+                        // SAFETY: plane (image, k) is inside the output, and only channel k's
+                        // task writes it.
+                        let plane = unsafe {
+                            std::slice::from_raw_parts_mut(dst.get().add((image * c_out + k) * oh * ow), oh * ow)
+                        };
+                        Window::new([y0, x0], [0, 0], M, [oh, ow]).scatter(&y, l, plane, |o, v| *o = v + bias);
+                    }
+                });
+            },
+        );
     }
 
     /// The output gradient `[N, C_out, oH, oW]` in the transform domain,
@@ -358,24 +382,29 @@ impl<'a> Plan<'a> {
         unsafe { zero_padding(dm.as_mut_ptr(), c_out * count) };
         let mut gb: Vec<T> = Vec::with_capacity(c_out);
         let (dst, gb_dst) = (OutPtr(dm.as_mut_ptr()), OutPtr(gb.as_mut_ptr()));
-        each(self.parallel, c_out, |k| {
-            if bias {
-                let sum = (0..n).fold(T::zero(), |s, i| s + lane_sum(&gy[(i * c_out + k) * oh * ow..][..oh * ow]));
-                // SAFETY: slot k of the `c_out` reserved is written by channel k's task only.
-                unsafe { *gb_dst.get().add(k) = sum };
-            }
-            self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
-                let mut tile = [[Lanes::<T>::zero(); M]; M];
-                for (l, &(image, y0, x0)) in places.iter().enumerate().take(lanes) {
-                    let plane = &gy[(image * c_out + k) * oh * ow..][..oh * ow];
-                    Window::new([y0, x0], [0, 0], M, [oh, ow]).gather(plane, &mut tile, l);
+        each(
+            self.parallel,
+            c_out,
+            #[inline(always)]
+            |k| {
+                if bias {
+                    let sum = (0..n).fold(T::zero(), |s, i| s + lane_sum(&gy[(i * c_out + k) * oh * ow..][..oh * ow]));
+                    // SAFETY: slot k of the `c_out` reserved is written by channel k's task only.
+                    unsafe { *gb_dst.get().add(k) = sum };
                 }
-                let mut t = [[Lanes::<T>::zero(); N]; N];
-                sandwich::<OutputAdjoint, T, M, N>(&tile, &mut t);
-                // SAFETY: as in `transform_input`, channel k's rows belong to this task.
-                unsafe { store_points(&t, dst.get().add(k * count + t0), point_stride(c_out * count), lanes) };
-            });
-        });
+                self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
+                    let mut tile = [[Lanes::<T>::zero(); M]; M];
+                    for (l, &(image, y0, x0)) in places.iter().enumerate().take(lanes) {
+                        let plane = &gy[(image * c_out + k) * oh * ow..][..oh * ow];
+                        Window::new([y0, x0], [0, 0], M, [oh, ow]).gather(plane, &mut tile, l);
+                    }
+                    let mut t = [[Lanes::<T>::zero(); N]; N];
+                    sandwich::<OutputAdjoint, T, M, N>(&tile, &mut t);
+                    // SAFETY: as in `transform_input`, channel k's rows belong to this task.
+                    unsafe { store_points(&t, dst.get().add(k * count + t0), point_stride(c_out * count), lanes) };
+                });
+            },
+        );
         // SAFETY: every output channel's task covered `0..count` of its rows, and wrote
         // its bias slot when asked.
         unsafe {
@@ -393,26 +422,31 @@ impl<'a> Plan<'a> {
         let count = self.tiles.count;
         let mut gx: Vec<T> = Vec::with_capacity(n * c_in * h * w);
         let dst = OutPtr(gx.as_mut_ptr());
-        each(self.parallel, c_in, |c| {
-            for image in 0..n {
-                // SAFETY: plane (image, c) is inside `gx` and only channel c's task
-                // writes it.
-                unsafe { std::ptr::write_bytes(dst.get().add((image * c_in + c) * h * w), 0, h * w) };
-            }
-            self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
-                let mut tile = [[Lanes::<T>::zero(); N]; N];
-                load_points(&dv[c * count + t0..], point_stride(c_in * count), lanes, &mut tile);
-                let mut d = [[Lanes::<T>::zero(); N]; N];
-                sandwich::<InputAdjoint, T, N, N>(&tile, &mut d);
-                for (l, &(image, y, x)) in places.iter().enumerate().take(lanes) {
-                    // SAFETY: plane (image, c) is inside `gx`, zeroed above, and only
-                    // channel c's task writes it.
-                    let plane =
-                        unsafe { std::slice::from_raw_parts_mut(dst.get().add((image * c_in + c) * h * w), h * w) };
-                    Window::new([y, x], [top, left], N, [h, w]).scatter(&d, l, plane, |o, v| *o += v);
+        each(
+            self.parallel,
+            c_in,
+            #[inline(always)]
+            |c| {
+                for image in 0..n {
+                    // SAFETY: plane (image, c) is inside `gx` and only channel c's task
+                    // writes it.
+                    unsafe { std::ptr::write_bytes(dst.get().add((image * c_in + c) * h * w), 0, h * w) };
                 }
-            });
-        });
+                self.tiles.each_chunk(|&Chunk { first: t0, lanes, ref places }| {
+                    let mut tile = [[Lanes::<T>::zero(); N]; N];
+                    load_points(&dv[c * count + t0..], point_stride(c_in * count), lanes, &mut tile);
+                    let mut d = [[Lanes::<T>::zero(); N]; N];
+                    sandwich::<InputAdjoint, T, N, N>(&tile, &mut d);
+                    for (l, &(image, y, x)) in places.iter().enumerate().take(lanes) {
+                        // SAFETY: plane (image, c) is inside `gx`, zeroed above, and only
+                        // channel c's task writes it.
+                        let plane =
+                            unsafe { std::slice::from_raw_parts_mut(dst.get().add((image * c_in + c) * h * w), h * w) };
+                        Window::new([y, x], [top, left], N, [h, w]).scatter(&d, l, plane, |o, v| *o += v);
+                    }
+                });
+            },
+        );
         // SAFETY: every channel's task zeroed (then added to) all its planes.
         unsafe { gx.set_len(n * c_in * h * w) };
         gx
@@ -424,19 +458,23 @@ impl<'a> Plan<'a> {
         let pairs = self.geo.c_out * self.geo.c_in;
         let mut gw: Vec<T> = Vec::with_capacity(pairs * 9);
         let dst = OutPtr(gw.as_mut_ptr());
-        self.each_kernel_chunk(pairs, |q0, lanes| {
-            let mut tile = [[Lanes::<T>::zero(); N]; N];
-            load_points(&du[q0..], point_stride(pairs), lanes, &mut tile);
-            let mut g = [[Lanes::<T>::zero(); 3]; 3];
-            sandwich::<KernelAdjoint, T, N, 3>(&tile, &mut g);
-            for l in 0..lanes {
-                for (i, v) in g.iter().flatten().enumerate() {
-                    // SAFETY: kernel q0 + l's 9 values lie inside `gw`, and only this
-                    // chunk writes them.
-                    unsafe { *dst.get().add((q0 + l) * 9 + i) = v.0[l] };
+        self.each_kernel_chunk(
+            pairs,
+            #[inline(always)]
+            |q0, lanes| {
+                let mut tile = [[Lanes::<T>::zero(); N]; N];
+                load_points(&du[q0..], point_stride(pairs), lanes, &mut tile);
+                let mut g = [[Lanes::<T>::zero(); 3]; 3];
+                sandwich::<KernelAdjoint, T, N, 3>(&tile, &mut g);
+                for l in 0..lanes {
+                    for (i, v) in g.iter().flatten().enumerate() {
+                        // SAFETY: kernel q0 + l's 9 values lie inside `gw`, and only this
+                        // chunk writes them.
+                        unsafe { *dst.get().add((q0 + l) * 9 + i) = v.0[l] };
+                    }
                 }
-            }
-        });
+            },
+        );
         // SAFETY: the chunks cover every kernel, and each wrote all 9 of its values.
         unsafe { gw.set_len(pairs * 9) };
         gw
@@ -445,12 +483,17 @@ impl<'a> Plan<'a> {
     /// `f(first, lanes)` for the `pairs` kernels in chunks of `L`, on the pool (in tasks
     /// of [`KERNELS_PER_TASK`]) when the convolution is parallel.
     fn each_kernel_chunk(&self, pairs: usize, f: impl Fn(usize, usize) + Sync) {
-        each(self.parallel, pairs.div_ceil(KERNELS_PER_TASK), |task| {
-            let end = pairs.min((task + 1) * KERNELS_PER_TASK);
-            for q0 in (task * KERNELS_PER_TASK..end).step_by(L) {
-                f(q0, L.min(end - q0));
-            }
-        });
+        each(
+            self.parallel,
+            pairs.div_ceil(KERNELS_PER_TASK),
+            #[inline(always)]
+            |task| {
+                let end = pairs.min((task + 1) * KERNELS_PER_TASK);
+                for q0 in (task * KERNELS_PER_TASK..end).step_by(L) {
+                    f(q0, L.min(end - q0));
+                }
+            },
+        );
     }
 }
 
