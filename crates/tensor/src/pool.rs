@@ -172,8 +172,10 @@ fn max_planes<T: Element>(x: &[T], [h, w]: [usize; 2], ys: &Axis, xs: &Axis) -> 
     let value_parts = values.spare_capacity_mut()[..len].chunks_mut(per * plane_out);
     let parts: Vec<_> = value_parts.zip(indices.spare_capacity_mut()[..len].chunks_mut(per * plane_out)).collect();
     map_parts(parts, |run, (values, indices)| {
-        let outputs = zeroed(values).chunks_exact_mut(plane_out).zip(zeroed(indices).chunks_exact_mut(plane_out));
-        for (i, (values, indices)) in outputs.enumerate() {
+        // Zeroed plane by plane, as in `each_plane`: a pass over the whole run first was
+        // 2% of a CNN epoch.
+        for (i, (values, indices)) in values.chunks_mut(plane_out).zip(indices.chunks_mut(plane_out)).enumerate() {
+            let (values, indices) = (zeroed(values), zeroed(indices));
             let p = run * per + i;
             let plane = &x[p * h * w..(p + 1) * h * w];
             let widths = [w, xs.len()];
@@ -184,7 +186,8 @@ fn max_planes<T: Element>(x: &[T], [h, w]: [usize; 2], ys: &Axis, xs: &Axis) -> 
             }
         }
     });
-    // SAFETY: `map_parts` ran every piece of `0..len` of both, and `zeroed` initialised each.
+    // SAFETY: `map_parts` ran every piece of `0..len` of both, and `zeroed` initialised
+    // each plane of them (`len` is a whole number of planes).
     unsafe {
         values.set_len(len);
         indices.set_len(len);

@@ -96,13 +96,9 @@ unsafe fn whole_blocks(src: *const f32, rows: usize, cols: usize, stride: usize,
     #[cfg(target_arch = "x86_64")]
     if crate::simd::has_avx2_fma() {
         let full = [rows - rows % 8, cols - cols % 8];
-        for i in (0..full[0]).step_by(8) {
-            for j in (0..full[1]).step_by(8) {
-                // SAFETY: the CPU has AVX (detected above); the block's 8 rows of 8 lie
-                // inside `src`, and its transpose's inside `dst` (the caller's contract).
-                unsafe { block_8x8(src.add(i * stride + j), stride, dst.as_mut_ptr().add(j * rows + i), rows) };
-            }
-        }
+        // SAFETY: the CPU has AVX (detected above); the blocks lie inside `src` and
+        // their transposes inside `dst` (the caller's contract).
+        unsafe { blocks_8x8(src, full, stride, dst.as_mut_ptr(), rows) };
         return full;
     }
     let _ = (src, stride, dst);
@@ -129,13 +125,30 @@ unsafe fn elementwise(
     }
 }
 
-/// Transposes one 8x8 block: 8 loads, 24 shuffles and 8 stores.
+/// Transposes the 8x8 blocks of the first `rows x cols` (multiples of 8) of the matrix
+/// at `src` into `dst`, whose rows are `ld` apart.
+///
+/// # Safety
+/// The CPU must have AVX; `src` must be readable and `dst` writable over those blocks.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn blocks_8x8(src: *const f32, [rows, cols]: [usize; 2], stride: usize, dst: *mut f32, ld: usize) {
+    for i in (0..rows).step_by(8) {
+        for j in (0..cols).step_by(8) {
+            // SAFETY: block (i, j) and its transpose are inside, as the caller promises.
+            unsafe { block_8x8(src.add(i * stride + j), stride, dst.add(j * ld + i), ld) };
+        }
+    }
+}
+
+/// Transposes one 8x8 block: 8 loads, 24 shuffles and 8 stores. Inlined into
+/// [`blocks_8x8`], which compiles it with AVX, rather than called once per block.
 ///
 /// # Safety
 /// The CPU must have AVX; the 8 rows of 8 at `src` (`stride` apart) must be readable,
 /// and the 8 rows of 8 at `dst` (`ld` apart) writable.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
+#[inline(always)]
 unsafe fn block_8x8(src: *const f32, stride: usize, dst: *mut f32, ld: usize) {
     // SAFETY (the loads and stores): inside the blocks, as the caller promises.
     let r: [__m256; 8] = std::array::from_fn(|i| unsafe { _mm256_loadu_ps(src.add(i * stride)) });
