@@ -11,6 +11,10 @@ examples/sst2_lstm.rs (Adam 1e-3, batch 32, BCE with logits, 64 tokens, 10k word
 PyTorch twins are in tools/torch_net.py. Both sides use the same thread count, seed and
 data. Prints each side's epoch lines, peak memory (max RSS of the process, from
 /usr/bin/time), and the ratio nabla / PyTorch of the mean epoch time.
+
+With `--repeat N` the two sides run N times, alternating, and the script also prints
+each pair's ratio, their median, and the ratio of the two sides' fastest runs: on a
+shared machine one pair's ratio moves by a fifth from run to run.
 """
 import argparse
 import os
@@ -101,6 +105,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, default=None, help="train on the first N samples")
+    p.add_argument("--repeat", type=int, default=1, help="run both sides N times, alternating")
     p.add_argument("--data", default=os.environ.get("NABLA_DATA", os.path.join(ROOT, "data")))
     p.add_argument("--torch-child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -112,17 +117,26 @@ def main():
     subprocess.run(["cargo", "build", "--release", "--example", example], cwd=ROOT, check=True)
     common = ["--epochs", str(args.epochs), "--threads", str(args.threads), "--seed", str(args.seed)]
     common += ["--limit", str(args.limit)] if args.limit else []
-    t_out, t_times, t_acc, t_peak = run_measured(
-        [sys.executable, os.path.abspath(__file__), args.model, "--torch-child", "--data", args.data] + common)
-    n_out, n_times, n_acc, n_peak = run_measured(
-        [os.path.join(ROOT, "target", "release", "examples", example), "--data", args.data] + common)
-    print("PyTorch:\n" + t_out + f"peak memory {t_peak:.0f} MiB")
-    print("nabla:\n" + n_out + f"peak memory {n_peak:.0f} MiB")
-    t_mean, n_mean = sum(t_times) / len(t_times), sum(n_times) / len(n_times)
-    print(f"epoch time: PyTorch {t_mean:.3f}s, nabla {n_mean:.3f}s, ratio nabla/PyTorch {n_mean / t_mean:.2f}")
-    print(f"accuracy: PyTorch {t_acc[0]}/{t_acc[1]}, nabla {n_acc[0]}/{n_acc[1]}")
-    print(f"peak memory: PyTorch {t_peak:.0f} MiB, nabla {n_peak:.0f} MiB")
-
+    torch_cmd = [sys.executable, os.path.abspath(__file__), args.model, "--torch-child", "--data", args.data] + common
+    nabla_cmd = [os.path.join(ROOT, "target", "release", "examples", example), "--data", args.data] + common
+    pairs = []
+    for _ in range(args.repeat):
+        t_out, t_times, t_acc, t_peak = run_measured(torch_cmd)
+        n_out, n_times, n_acc, n_peak = run_measured(nabla_cmd)
+        print("PyTorch:\n" + t_out + f"peak memory {t_peak:.0f} MiB")
+        print("nabla:\n" + n_out + f"peak memory {n_peak:.0f} MiB")
+        t_mean, n_mean = sum(t_times) / len(t_times), sum(n_times) / len(n_times)
+        print(f"epoch time: PyTorch {t_mean:.3f}s, nabla {n_mean:.3f}s, ratio nabla/PyTorch {n_mean / t_mean:.2f}")
+        print(f"accuracy: PyTorch {t_acc[0]}/{t_acc[1]}, nabla {n_acc[0]}/{n_acc[1]}")
+        print(f"peak memory: PyTorch {t_peak:.0f} MiB, nabla {n_peak:.0f} MiB", flush=True)
+        pairs.append((t_mean, n_mean))
+    if len(pairs) > 1:
+        ratios = sorted(n / t for t, n in pairs)
+        mid = len(ratios) // 2
+        median = ratios[mid] if len(ratios) % 2 else (ratios[mid - 1] + ratios[mid]) / 2
+        fastest = min(n for _, n in pairs) / min(t for t, _ in pairs)
+        print(f"{len(pairs)} pairs: ratios {' '.join(f'{r:.2f}' for r in ratios)}, median {median:.2f}, "
+              f"fastest nabla / fastest PyTorch {fastest:.2f}")
 
 if __name__ == "__main__":
     main()
