@@ -16,6 +16,11 @@ use std::cell::RefCell;
 /// would cost about as much as the packing it saves.
 const MIN_ELEMENTS: usize = 64;
 
+/// Operands above this many elements (4 MiB of f32) are packed as they are too: their
+/// products grow faster than they do, so packing is a smaller share of the time, and
+/// the per-thread scratch buffers, which are kept, should stay small.
+const MAX_ELEMENTS: usize = 1 << 20;
+
 thread_local! {
     /// Each thread's buffers for turned-around operands `a` and `b`, kept between
     /// products: a Winograd layer turns 36 of them around per pass.
@@ -24,7 +29,8 @@ thread_local! {
 
 /// Calls `f(a, b)` with the operands of an `m x k` by `k x n` product laid out the way
 /// `matrixmultiply` packs by blocks: an `a` with contiguous rows is first transposed
-/// into a column-major copy, a `b` with contiguous columns into a row-major one.
+/// into a column-major copy, a `b` with contiguous columns into a row-major one (each
+/// when its size is between [`MIN_ELEMENTS`] and [`MAX_ELEMENTS`]).
 ///
 /// # Safety
 /// `a` and `b` must be valid for reads over `m x k` and `k x n` with their strides.
@@ -34,8 +40,9 @@ pub(crate) unsafe fn with_packable_operands<R>(
     b: MatRef<f32>,
     f: impl FnOnce(MatRef<f32>, MatRef<f32>) -> R,
 ) -> R {
-    let turn_a = a.cs == 1 && a.rs > 1 && m * k >= MIN_ELEMENTS;
-    let turn_b = b.rs == 1 && b.cs > 1 && k * n >= MIN_ELEMENTS;
+    let worth_turning = |elements: usize| (MIN_ELEMENTS..=MAX_ELEMENTS).contains(&elements);
+    let turn_a = a.cs == 1 && a.rs > 1 && worth_turning(m * k);
+    let turn_b = b.rs == 1 && b.cs > 1 && worth_turning(k * n);
     if !turn_a && !turn_b {
         return f(a, b);
     }
