@@ -207,7 +207,8 @@ unsafe fn store_points<T: FloatElement>(tile: &[[Lanes<T>; N]; N], dst: *mut T, 
 }
 
 /// `f(i)` for each `i` in `0..count`, on the calling thread and the pool when
-/// `parallel`, compiled for AVX2 where the CPU has it.
+/// `parallel`, compiled for AVX2 where the CPU has it (if `f` is marked
+/// `#[inline(always)]`: see [`with_simd`]).
 fn each(parallel: bool, count: usize, f: impl Fn(usize) + Sync) {
     let run = |i| {
         with_simd(
