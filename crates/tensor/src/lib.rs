@@ -37,6 +37,7 @@ pub mod random;
 mod record;
 mod reduce;
 pub mod simd;
+mod small_gemm;
 mod storage;
 mod threads;
 mod transpose;

@@ -5,9 +5,10 @@ use crate::array::NdArray;
 use crate::dtype::{DType, Element};
 use crate::gemv::direct_product;
 use crate::layout::{broadcast_shapes, Layout, Walk};
+use crate::small_gemm;
 use crate::storage::Storage;
 use crate::threads::{for_each_task, get_num_threads};
-use crate::transpose::with_packable_operands;
+use crate::transpose::{fits_scratch, turns_for_packing, with_turned_operands};
 
 /// Below this many multiply-adds (a few tens of microseconds on one core) a product
 /// runs on the calling thread. Above it, a product is split into one block per thread
@@ -44,7 +45,7 @@ unsafe impl<T: Sync> Send for MatRef<T> {}
 unsafe impl<T: Sync> Sync for MatRef<T> {}
 
 impl<T> MatRef<T> {
-    fn offset(self, rows: usize, cols: usize) -> Self {
+    pub(crate) fn offset(self, rows: usize, cols: usize) -> Self {
         // SAFETY: callers only offset to rows/columns inside the operand's extent.
         MatRef { ptr: unsafe { self.ptr.offset(rows as isize * self.rs + cols as isize * self.cs) }, ..self }
     }
@@ -84,8 +85,17 @@ impl Gemm for f32 {
         if direct_product(m, k, n, a, b, c, ldc, accumulate) {
             return;
         }
+        let shape = [m, k, n];
+        #[cfg(target_arch = "x86_64")]
+        if small_gemm::takes(shape, b, || fits_scratch(k * n)) {
+            // SAFETY: the CPU has AVX2 and FMA, and `b` has contiguous rows once turned
+            // (`takes` checked both); the rest is the caller's promise.
+            let run = |a, b| unsafe { small_gemm::gemm(m, k, n, a, b, c, ldc, accumulate) };
+            // SAFETY: as the caller promises; `b`'s columns are contiguous when it is turned.
+            return unsafe { with_turned_operands(shape, a, b, [false, b.cs != 1], run) };
+        }
         let beta = if accumulate { 1.0 } else { 0.0 };
-        with_packable_operands([m, k, n], a, b, |a, b| {
+        with_turned_operands(shape, a, b, turns_for_packing(shape, a, b), |a, b| {
             matrixmultiply::sgemm(m, k, n, 1.0, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, c, ldc as isize, 1)
         });
     }

@@ -5,7 +5,9 @@
 //! element at a time. A Winograd weight gradient has both operands the other way, and
 //! took 1.8 times as long as the input gradient's product of the same size.
 //! [`Gemm`](crate::matmul::Gemm) turns such an operand around with [`transpose`] first;
-//! packing only copies, so the product's bits do not change.
+//! packing only copies, so the product's bits do not change. The in-cache kernel of
+//! [`small_gemm`](crate::small_gemm) reads `b` by rows, so a `b` with contiguous
+//! columns is turned around for it too.
 
 use crate::matmul::MatRef;
 #[cfg(target_arch = "x86_64")]
@@ -27,28 +29,43 @@ thread_local! {
     static SCRATCH: RefCell<[Vec<f32>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
 }
 
-/// Calls `f(a, b)` with the operands of an `m x k` by `k x n` product laid out the way
-/// `matrixmultiply` packs by blocks: an `a` with contiguous rows is first transposed
-/// into a column-major copy, a `b` with contiguous columns into a row-major one (each
-/// when its size is between [`MIN_ELEMENTS`] and [`MAX_ELEMENTS`]).
+/// Which operands of an `m x k` by `k x n` product to turn around before
+/// `matrixmultiply` packs them: an `a` with contiguous rows, a `b` with contiguous
+/// columns (each when its size is between [`MIN_ELEMENTS`] and [`MAX_ELEMENTS`]).
+pub(crate) fn turns_for_packing([m, k, n]: [usize; 3], a: MatRef<f32>, b: MatRef<f32>) -> [bool; 2] {
+    let worth_turning = |elements: usize| (MIN_ELEMENTS..=MAX_ELEMENTS).contains(&elements);
+    [a.cs == 1 && a.rs > 1 && worth_turning(m * k), b.rs == 1 && b.cs > 1 && worth_turning(k * n)]
+}
+
+/// Whether an operand of `elements` may be turned around into the kept scratch.
+pub(crate) fn fits_scratch(elements: usize) -> bool {
+    elements <= MAX_ELEMENTS
+}
+
+/// Calls `f(a, b)` with the operands of an `m x k` by `k x n` product, `a` turned into
+/// a column-major copy when `turn_a` and `b` into a row-major one when `turn_b`, in
+/// per-thread scratch.
 ///
 /// # Safety
 /// `a` and `b` must be valid for reads over `m x k` and `k x n` with their strides.
-pub(crate) unsafe fn with_packable_operands<R>(
+///
+/// # Panics
+/// If an operand to turn does not have contiguous rows (`a`) or columns (`b`).
+pub(crate) unsafe fn with_turned_operands<R>(
     [m, k, n]: [usize; 3],
     a: MatRef<f32>,
     b: MatRef<f32>,
+    [turn_a, turn_b]: [bool; 2],
     f: impl FnOnce(MatRef<f32>, MatRef<f32>) -> R,
 ) -> R {
-    let worth_turning = |elements: usize| (MIN_ELEMENTS..=MAX_ELEMENTS).contains(&elements);
-    let turn_a = a.cs == 1 && a.rs > 1 && worth_turning(m * k);
-    let turn_b = b.rs == 1 && b.cs > 1 && worth_turning(k * n);
     if !turn_a && !turn_b {
         return f(a, b);
     }
+    assert!(!turn_a || a.cs == 1, "with_turned_operands: a's rows are not contiguous");
+    assert!(!turn_b || b.rs == 1, "with_turned_operands: b's columns are not contiguous");
     SCRATCH.with_borrow_mut(|[sa, sb]| {
         let a = if turn_a {
-            // SAFETY: `a` has `m` contiguous rows of `k`, `a.rs` apart (checked above).
+            // SAFETY: `a` has `m` contiguous rows of `k`, `a.rs` apart (asserted above).
             unsafe { transpose(a.ptr, m, k, a.rs as usize, grown(sa, m * k)) };
             MatRef { ptr: sa.as_ptr(), rs: 1, cs: m as isize }
         } else {
@@ -227,8 +244,10 @@ mod tests {
     #[test]
     fn turned_operands_give_the_bits_of_packable_ones() {
         use crate::matmul::Gemm;
-        // Outputs of 16 and more each way: thinner ones take `gemv`'s dot products.
-        for [m, k, n] in [[64, 288, 32], [17, 29, 19], [24, 8, 40], [33, 3, 16]] {
+        // Outputs of 16 and more each way: thinner ones take `gemv`'s dot products. A `k`
+        // over 512 goes to `matrixmultiply` (both operands turned), the rest to
+        // `small_gemm` (`b` turned).
+        for [m, k, n] in [[64, 288, 32], [17, 29, 19], [24, 8, 40], [33, 3, 16], [24, 530, 20], [16, 600, 33]] {
             let a: Vec<f32> = (0..m * k).map(|p| ((p * 7919) % 113) as f32 / 37.0 - 1.5).collect();
             let b: Vec<f32> = (0..k * n).map(|p| ((p * 104_729) % 97) as f32 / 29.0 - 1.6).collect();
             let product = |a_columns: bool, b_columns: bool| {
