@@ -1,5 +1,4 @@
-//! 2-D convolution in NCHW through im2col and the same `matrixmultiply` GEMM as
-//! `matmul`: the input patches are unrolled into a `[C_in*kH*kW, oH*oW]` column matrix
+//! 2-D convolution in NCHW through im2col and the same GEMM as `matmul`: the input patches are unrolled into a `[C_in*kH*kW, oH*oW]` column matrix
 //! and each group's output rows come from one GEMM written straight into the NCHW
 //! result. When an image has few output pixels, several images are unrolled side by
 //! side so the GEMM stays wide, and their outputs are copied into place. The backward
@@ -12,10 +11,14 @@
 //! order, so every result is the same whatever the thread count. A lone image under a
 //! 1x1 kernel with stride 1 and no padding skips im2col: it already is its column
 //! matrix. 3x3 kernels with stride 1 and enough channels take Winograd's algorithm
-//! instead (see [`winograd`]), with 2.25x to 4x fewer multiply-adds.
+//! instead (see [`winograd`]), with 2.25x to 4x fewer multiply-adds; f32 layers with
+//! few input channels, stride 1 and no padding, as an image network's first layer, are
+//! computed directly (see `direct`).
 
 use std::mem::MaybeUninit;
 
+#[cfg(target_arch = "x86_64")]
+mod direct;
 mod winograd;
 
 use crate::array::NdArray;
@@ -482,6 +485,11 @@ fn forward<T: Gemm + FloatElement>(
     if let Some(plan) = winograd::Plan::new(geo) {
         return plan.forward(x, w, bias, keep);
     }
+    #[cfg(target_arch = "x86_64")]
+    if let Some(plan) = direct::Plan::new::<T>(geo) {
+        // Nothing kept: the backward pass reads the input itself.
+        return (plan.forward(x, w, bias), None);
+    }
     let len = geo.output_shape().iter().product();
     let mut out = Vec::with_capacity(len);
     let keep = keep && !geo.is_pointwise();
@@ -535,6 +543,11 @@ fn backward<T: Gemm + FloatElement>(
 ) -> [Option<Vec<T>>; 3] {
     if let Some(plan) = winograd::Plan::new(geo) {
         return plan.backward(x, w, gy, needs, kept);
+    }
+    #[cfg(target_arch = "x86_64")]
+    if let Some(plan) = direct::Plan::new::<T>(geo).filter(|_| !needs[0]) {
+        let [gw, gb] = plan.weight_grad(x, gy, [needs[1], needs[2]]);
+        return [None, gw, gb];
     }
     let (img_in, img_out) = (geo.image_len(), geo.c_out * geo.p());
     let gx_len = if needs[0] { x.len() } else { 0 };
@@ -871,6 +884,52 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn the_direct_f32_path_agrees_with_im2col_in_f64() {
+        // Few input channels, stride 1, no padding: rows of 9 to 26 outputs (the last
+        // vector overlapping, masked tails in the weight gradient), 2 to 27 taps, and
+        // blocks of 1 to 4 output channels.
+        let spec = Conv2dSpec::default();
+        for (xs, ws) in [
+            ([2, 1, 12, 11], [5, 1, 3, 3]),
+            ([3, 3, 10, 20], [6, 3, 3, 3]),
+            ([2, 2, 9, 16], [3, 2, 2, 5]),
+            ([1, 1, 4, 9], [2, 1, 1, 2]),
+            ([4, 1, 28, 28], [32, 1, 3, 3]),
+        ] {
+            let taken = direct::Plan::new::<f32>(&Geometry::new(&xs, &ws, &spec)).is_some();
+            assert_eq!(taken, crate::simd::has_avx2_fma(), "{xs:?} {ws:?}");
+            let (x, w, b) = (
+                NdArray::randn(&xs, DType::F64),
+                NdArray::randn(&ws, DType::F64),
+                NdArray::randn(&[ws[0]], DType::F64),
+            );
+            let f32s = |a: &NdArray| a.cast(DType::F32);
+            let (y, context) = f32s(&x).conv2d_for_backward(&f32s(&w), Some(&f32s(&b)), &spec);
+            assert!(context.columns.is_none(), "{xs:?} {ws:?}: the direct path keeps no columns");
+            let close = |got: &NdArray, want: &NdArray, what: &str| {
+                for (g, w) in got.to_vec::<f32>().iter().zip(want.to_vec::<f64>()) {
+                    assert!((*g as f64 - w).abs() < 1e-4 * w.abs().max(1.0), "{xs:?} {ws:?} {what}: {g} vs {w}");
+                }
+            };
+            close(&y, &x.conv2d(&w, Some(&b), &spec), "output");
+            let g = NdArray::randn(y.shape(), DType::F64);
+            let [gx, gw, gb] = context.backward(&f32s(&g), [false, true, true]);
+            let [_, want_w, want_b] = x.conv2d_backward(&w, &g, &spec, [false, true, true]);
+            assert!(gx.is_none());
+            close(&gw.unwrap(), &want_w.unwrap(), "weight gradient");
+            close(&gb.unwrap(), &want_b.unwrap(), "bias gradient");
+            // The input gradient, which the direct path leaves to im2col, still comes.
+            let [gx, ..] = context.backward(&f32s(&g), [true, false, false]);
+            close(
+                &gx.unwrap(),
+                &x.conv2d_backward(&w, &g, &spec, [true, false, false])[0].clone().unwrap(),
+                "input gradient",
+            );
+        }
+    }
+
+    #[test]
     fn forward_matches_naive_and_backward_is_its_adjoint() {
         crate::set_num_threads(2);
         for (xs, ws, spec) in cases() {
@@ -910,7 +969,9 @@ mod tests {
                 let (y, context) = x.conv2d_for_backward(&w, Some(&b), &Conv2dSpec::default());
                 let g = y.sin();
                 let grads = context.backward(&g, [true, true, true]).map(|g| g.unwrap().to_vec::<f32>());
-                (y.to_vec::<f32>(), grads)
+                // Without the input gradient, a first layer takes the direct path.
+                let [_, gw, gb] = context.backward(&g, [false, true, true]).map(|g| g.map(|g| g.to_vec::<f32>()));
+                (y.to_vec::<f32>(), grads, [gw, gb])
             };
             let one = run(1);
             for threads in [2, 3] {

@@ -95,6 +95,18 @@ pub trait Element:
 /// A floating-point [`Element`]: `f32` or `f64`.
 pub trait FloatElement: Element + num_traits::Float + std::iter::Sum {}
 
+/// `s` as `&[f32]` when `T` is `f32`: for kernels written for f32 alone.
+pub(crate) fn as_f32<T: Element>(s: &[T]) -> Option<&[f32]> {
+    // SAFETY: `T` is `f32` (its dtype says so), so this only renames the type.
+    (T::DTYPE == DType::F32).then(|| unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<f32>(), s.len()) })
+}
+
+/// `s` as `&mut [f32]` when `T` is `f32`.
+pub(crate) fn as_f32_mut<T: Element>(s: &mut [T]) -> Option<&mut [f32]> {
+    // SAFETY: as in `as_f32`.
+    (T::DTYPE == DType::F32).then(|| unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<f32>(), s.len()) })
+}
+
 macro_rules! impl_element {
     ($t:ty, $variant:ident) => {
         impl Element for $t {

@@ -10,7 +10,7 @@
 use std::hint::select_unpredictable;
 
 use crate::array::NdArray;
-use crate::dtype::{DType, Element};
+use crate::dtype::{as_f32, as_f32_mut, DType, Element};
 use crate::pool_avx2::max_row_2x2;
 use crate::reduce::is_nan;
 use crate::storage::Storage;
@@ -237,18 +237,6 @@ fn max_plane_2x2<T: Element>(plane: &[T], [w, ow]: [usize; 2], values: &mut [T],
             *index = (corner + at) as i64;
         }
     }
-}
-
-/// `s` as `&[f32]` when `T` is `f32`.
-fn as_f32<T: Element>(s: &[T]) -> Option<&[f32]> {
-    // SAFETY: `T` is `f32` (its dtype says so), so this only renames the type.
-    (T::DTYPE == DType::F32).then(|| unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<f32>(), s.len()) })
-}
-
-/// `s` as `&mut [f32]` when `T` is `f32`.
-fn as_f32_mut<T: Element>(s: &mut [T]) -> Option<&mut [f32]> {
-    // SAFETY: as in `as_f32`.
-    (T::DTYPE == DType::F32).then(|| unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<f32>(), s.len()) })
 }
 
 /// [`max_plane`] for whole, evenly spaced windows (see [`Axis::dense`]): the same
