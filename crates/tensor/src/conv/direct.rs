@@ -249,37 +249,17 @@ impl<'a> Plan<'a> {
         let rest = ow % LANES;
         let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         let tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(rest as i32), lane);
+        let rows = Rows { gy: gy.as_ptr(), x: x.as_ptr(), plane, ow, width, offsets, mask: tail };
         // SAFETY (both loops): every vector read lies inside `gy` and `x`, as asserted
         // above; the masked ones touch only the lanes before each row's end.
         for y in 0..oh {
             for x0 in (0..ow - rest).step_by(LANES) {
-                unsafe {
-                    add_products::<C, false>(
-                        &mut sums,
-                        &mut bias_sums,
-                        &offsets,
-                        gy.as_ptr().add(y * ow + x0),
-                        plane,
-                        x.as_ptr().add(y * width + x0),
-                        tail,
-                    )
-                };
+                unsafe { add_products::<C, false>(&rows, [y, x0], &mut sums, &mut bias_sums) };
             }
         }
         if rest > 0 {
             for y in 0..oh {
-                let x0 = ow - rest;
-                unsafe {
-                    add_products::<C, true>(
-                        &mut sums,
-                        &mut bias_sums,
-                        &offsets,
-                        gy.as_ptr().add(y * ow + x0),
-                        plane,
-                        x.as_ptr().add(y * width + x0),
-                        tail,
-                    )
-                };
+                unsafe { add_products::<C, true>(&rows, [y, ow - rest], &mut sums, &mut bias_sums) };
             }
         }
         for (c, sums) in sums.iter().enumerate() {
@@ -295,10 +275,24 @@ impl<'a> Plan<'a> {
     }
 }
 
-/// Adds eight outputs' products to `sums[c][t]`: output gradient `gy + c * plane`
-/// times input `x + offsets[t]`, and the output gradient itself to `bias_sums[c]`;
-/// each read with a plain load or, when `MASKED`, a load of the lanes set in `mask`
-/// (the others read as zero).
+/// What [`add_products`] reads: output-gradient planes `plane` apart, rows `ow` long,
+/// and an input image with rows `width` long, the taps at `offsets` from an output's
+/// place; `mask` selects the lanes of a masked load.
+#[cfg(target_arch = "x86_64")]
+struct Rows {
+    gy: *const f32,
+    x: *const f32,
+    plane: usize,
+    ow: usize,
+    width: usize,
+    offsets: [usize; SUM_TAPS],
+    mask: __m256i,
+}
+
+/// Adds the products of the eight outputs from `[y, x0]` on to `sums[c][t]` (output
+/// gradient of channel `c` times the input under tap `t`) and the output gradient
+/// itself to `bias_sums[c]`; each vector read with a plain load or, when `MASKED`, a
+/// load of the lanes set in `rows.mask` (the others read as zero).
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA, and every vector (or masked lanes) read must lie in
@@ -307,28 +301,26 @@ impl<'a> Plan<'a> {
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 unsafe fn add_products<const C: usize, const MASKED: bool>(
+    rows: &Rows,
+    [y, x0]: [usize; 2],
     sums: &mut [[__m256; SUM_TAPS]; C],
     bias_sums: &mut [__m256; C],
-    offsets: &[usize; SUM_TAPS],
-    gy: *const f32,
-    plane: usize,
-    x: *const f32,
-    mask: __m256i,
 ) {
-    // SAFETY (the loads): as the caller promises.
+    // SAFETY (the loads and offsets): as the caller promises.
     let load = |p: *const f32| unsafe {
         if MASKED {
-            _mm256_maskload_ps(p, mask)
+            _mm256_maskload_ps(p, rows.mask)
         } else {
             _mm256_loadu_ps(p)
         }
     };
+    let (gy, x) = unsafe { (rows.gy.add(y * rows.ow + x0), rows.x.add(y * rows.width + x0)) };
     let mut g = [_mm256_setzero_ps(); C];
     for ((c, g), bias_sum) in g.iter_mut().enumerate().zip(bias_sums) {
-        *g = load(unsafe { gy.add(c * plane) });
+        *g = load(unsafe { gy.add(c * rows.plane) });
         *bias_sum = _mm256_add_ps(*bias_sum, *g);
     }
-    for (t, &offset) in offsets.iter().enumerate() {
+    for (t, &offset) in rows.offsets.iter().enumerate() {
         let v = load(unsafe { x.add(offset) });
         for (sums, &g) in sums.iter_mut().zip(&g) {
             sums[t] = _mm256_fmadd_ps(g, v, sums[t]);
