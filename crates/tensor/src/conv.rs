@@ -1,6 +1,6 @@
-//! 2-D convolution in NCHW through im2col and the same GEMM as `matmul`: the input patches are unrolled into a `[C_in*kH*kW, oH*oW]` column matrix
-//! and each group's output rows come from one GEMM written straight into the NCHW
-//! result. When an image has few output pixels, several images are unrolled side by
+//! 2-D convolution in NCHW through im2col and the same GEMM as `matmul`: the input
+//! patches are unrolled into a `[C_in*kH*kW, oH*oW]` column matrix and each group's
+//! output rows come from one GEMM written straight into the NCHW result. When an image has few output pixels, several images are unrolled side by
 //! side so the GEMM stays wide, and their outputs are copied into place. The backward
 //! pass runs the same GEMMs transposed (strides, no copies) and folds the column
 //! gradient back with col2im.
@@ -886,15 +886,16 @@ mod tests {
     #[test]
     #[cfg(target_arch = "x86_64")]
     fn the_direct_f32_path_agrees_with_im2col_in_f64() {
-        // Few input channels, stride 1, no padding: rows of 9 to 26 outputs (the last
-        // vector overlapping, masked tails in the weight gradient), 2 to 27 taps, and
-        // blocks of 1 to 4 output channels.
+        // Few input channels, stride 1, no padding: rows of 8 to 26 outputs (the last
+        // vector overlapping, masked tails in the weight gradient), one to 26 rows, 2 to
+        // 27 taps (passes of 3 with 1 or 2 left), blocks of 1 to 4 output channels.
         let spec = Conv2dSpec::default();
         for (xs, ws) in [
             ([2, 1, 12, 11], [5, 1, 3, 3]),
             ([3, 3, 10, 20], [6, 3, 3, 3]),
             ([2, 2, 9, 16], [3, 2, 2, 5]),
             ([1, 1, 4, 9], [2, 1, 1, 2]),
+            ([2, 1, 2, 12], [4, 1, 2, 2]),
             ([4, 1, 28, 28], [32, 1, 3, 3]),
         ] {
             let taken = direct::Plan::new::<f32>(&Geometry::new(&xs, &ws, &spec)).is_some();
@@ -908,6 +909,7 @@ mod tests {
             let (y, context) = f32s(&x).conv2d_for_backward(&f32s(&w), Some(&f32s(&b)), &spec);
             assert!(context.columns.is_none(), "{xs:?} {ws:?}: the direct path keeps no columns");
             let close = |got: &NdArray, want: &NdArray, what: &str| {
+                assert_eq!(got.shape(), want.shape(), "{xs:?} {ws:?} {what}");
                 for (g, w) in got.to_vec::<f32>().iter().zip(want.to_vec::<f64>()) {
                     assert!((*g as f64 - w).abs() < 1e-4 * w.abs().max(1.0), "{xs:?} {ws:?} {what}: {g} vs {w}");
                 }

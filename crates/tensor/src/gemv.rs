@@ -16,13 +16,15 @@ use crate::simd::with_simd;
 
 /// `c (+)= a @ b` for an `m x k` by `k x n` product into a row-major `c` with row
 /// stride `ldc`, by [`vector_product`], [`outer_product`] or [`thin_product`] when one
-/// applies; returns false (having done nothing) when the product is for the packing
-/// GEMM.
+/// applies to the `whole` product this one is a block of (see
+/// [`Gemm::gemm_block`](crate::matmul::Gemm::gemm_block)); returns false (having done
+/// nothing) when the product is for the packing GEMM.
 ///
 /// # Safety
 /// As [`Gemm::gemm`](crate::matmul::Gemm::gemm).
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn direct_product<T: FloatElement>(
+    whole: [usize; 3],
     m: usize,
     k: usize,
     n: usize,
@@ -32,13 +34,15 @@ pub(crate) unsafe fn direct_product<T: FloatElement>(
     ldc: usize,
     accumulate: bool,
 ) -> bool {
-    let product = Product { m, k, n, a, b, out: Output { c, ldc, accumulate } };
+    let product = Product { whole, m, k, n, a, b, out: Output { c, ldc, accumulate } };
     vector_product(product) || outer_product(product) || thin_product(product)
 }
 
-/// One product for a direct kernel: `out (+)= a @ b`, `a` being `m x k` and `b` `k x n`.
+/// One product for a direct kernel: `out (+)= a @ b`, `a` being `m x k` and `b` `k x n`,
+/// a block of the `whole` product, whose shape decides the kernel.
 #[derive(Clone, Copy)]
 struct Product<T> {
+    whole: [usize; 3],
     m: usize,
     k: usize,
     n: usize,
@@ -93,9 +97,11 @@ unsafe fn gather<'a, T: Copy>(ptr: *const T, stride: isize, len: usize) -> std::
 ///
 /// # Safety
 /// As [`direct_product`].
-unsafe fn vector_product<T: FloatElement>(Product { m, k, n, a, b, out }: Product<T>) -> bool {
+unsafe fn vector_product<T: FloatElement>(Product { whole, m, k, n, a, b, out }: Product<T>) -> bool {
     // `m == 1` is `n == 1` transposed: c^T = b^T @ a^T, with output `i` at (0, i).
-    let (rows, vector, matrix, transposed) = match (m, n) {
+    // (A whole product with one row is split by columns, one with one column by rows,
+    // so the block has that one row or column too.)
+    let (rows, vector, matrix, transposed) = match (whole[0], whole[2]) {
         (1, _) => (n, a, MatRef { ptr: b.ptr, rs: b.cs, cs: b.rs }, true),
         (_, 1) => (m, MatRef { ptr: b.ptr, rs: b.cs, cs: b.rs }, a, false),
         _ => return false,
@@ -142,7 +148,7 @@ unsafe fn vector_product<T: FloatElement>(Product { m, k, n, a, b, out }: Produc
 ///
 /// # Safety
 /// As [`direct_product`].
-unsafe fn outer_product<T: FloatElement>(Product { m, k, n, a, b, out }: Product<T>) -> bool {
+unsafe fn outer_product<T: FloatElement>(Product { m, k, n, a, b, out, .. }: Product<T>) -> bool {
     if k != 1 {
         return false;
     }
@@ -178,8 +184,8 @@ const THIN: usize = 16;
 ///
 /// # Safety
 /// As [`direct_product`].
-unsafe fn thin_product<T: FloatElement>(Product { m, k, n, a, b, out }: Product<T>) -> bool {
-    if m.min(n) >= THIN || a.cs != 1 || b.rs != 1 || k == 0 {
+unsafe fn thin_product<T: FloatElement>(Product { whole, m, k, n, a, b, out }: Product<T>) -> bool {
+    if whole[0].min(whole[2]) >= THIN || a.cs != 1 || b.rs != 1 || k == 0 {
         return false;
     }
     // SAFETY (both): row `i < m` of `a` and column `j < n` of `b` have `k` adjacent
@@ -323,7 +329,7 @@ mod tests {
                 let mut c = vec![1.0; m * ldc];
                 // SAFETY: the operands and `c` (`m` rows of `ldc`) cover the extents.
                 let out = Output { c: c.as_mut_ptr(), ldc, accumulate: true };
-                assert!(unsafe { kernel(Product { m, k, n, a: a_ref, b: b_ref, out }) });
+                assert!(unsafe { kernel(Product { whole: [m, k, n], m, k, n, a: a_ref, b: b_ref, out }) });
                 for i in 0..m {
                     for j in 0..n {
                         let got = c[i * ldc + j];
@@ -365,7 +371,7 @@ mod tests {
         for (m, n, a, b) in [(16, 16, rows, cols), (4, 4, rows, rows), (4, 4, cols, cols)] {
             // SAFETY: every operand and the output fit in 16x16 buffers.
             let out = Output { c: c.as_mut_ptr(), ldc: 16, accumulate: false };
-            assert!(!unsafe { thin_product(Product { m, k: 16, n, a, b, out }) }, "{m}x{n}");
+            assert!(!unsafe { thin_product(Product { whole: [m, 16, n], m, k: 16, n, a, b, out }) }, "{m}x{n}");
         }
         assert!(c.iter().all(|&v| v == 0.0));
     }
@@ -381,7 +387,7 @@ mod tests {
         let mut c = [0.0f32; 4];
         // SAFETY: 2x2 operands and output inside the 4-element buffers.
         let out = Output { c: c.as_mut_ptr(), ldc: 2, accumulate: false };
-        let product = Product { m: 2, k: 2, n: 2, a: r, b: r, out };
+        let product = Product { whole: [2, 2, 2], m: 2, k: 2, n: 2, a: r, b: r, out };
         assert!(!unsafe { vector_product(product) });
         assert!(!unsafe { outer_product(product) });
         assert_eq!(c, [0.0; 4]);

@@ -68,11 +68,35 @@ pub(crate) trait Gemm: Element {
         c: *mut Self,
         ldc: usize,
         accumulate: bool,
+    ) {
+        // SAFETY: as the caller promises; the product is its own whole.
+        unsafe { Self::gemm_block([m, k, n], m, k, n, a, b, c, ldc, accumulate) }
+    }
+
+    /// [`Gemm::gemm`] for one block of a larger product, shaped `whole`, with the
+    /// kernel the whole product takes. A product split over threads is split by the
+    /// thread count; choosing each block's kernel by the block's own size made the
+    /// results depend on it (the kernels sum in different orders).
+    ///
+    /// # Safety
+    /// As [`Gemm::gemm`], for the block.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm_block(
+        whole: [usize; 3],
+        m: usize,
+        k: usize,
+        n: usize,
+        a: MatRef<Self>,
+        b: MatRef<Self>,
+        c: *mut Self,
+        ldc: usize,
+        accumulate: bool,
     );
 }
 
 impl Gemm for f32 {
-    unsafe fn gemm(
+    unsafe fn gemm_block(
+        whole: [usize; 3],
         m: usize,
         k: usize,
         n: usize,
@@ -82,12 +106,12 @@ impl Gemm for f32 {
         ldc: usize,
         accumulate: bool,
     ) {
-        if direct_product(m, k, n, a, b, c, ldc, accumulate) {
+        if direct_product(whole, m, k, n, a, b, c, ldc, accumulate) {
             return;
         }
         let shape = [m, k, n];
         #[cfg(target_arch = "x86_64")]
-        if small_gemm::takes(shape, b, || fits_scratch(k * n)) {
+        if small_gemm::takes(whole, b, || fits_scratch(whole[1] * whole[2])) {
             // SAFETY: the CPU has AVX2 and FMA, and `b` has contiguous rows once turned
             // (`takes` checked both); the rest is the caller's promise.
             let run = |a, b| unsafe { small_gemm::gemm(m, k, n, a, b, c, ldc, accumulate) };
@@ -102,7 +126,8 @@ impl Gemm for f32 {
 }
 
 impl Gemm for f64 {
-    unsafe fn gemm(
+    unsafe fn gemm_block(
+        whole: [usize; 3],
         m: usize,
         k: usize,
         n: usize,
@@ -112,7 +137,7 @@ impl Gemm for f64 {
         ldc: usize,
         accumulate: bool,
     ) {
-        if direct_product(m, k, n, a, b, c, ldc, accumulate) {
+        if direct_product(whole, m, k, n, a, b, c, ldc, accumulate) {
             return;
         }
         let beta = if accumulate { 1.0 } else { 0.0 };
@@ -121,7 +146,8 @@ impl Gemm for f64 {
 }
 
 impl Gemm for i64 {
-    unsafe fn gemm(
+    unsafe fn gemm_block(
+        _whole: [usize; 3],
         m: usize,
         k: usize,
         n: usize,
@@ -181,7 +207,17 @@ fn product<T: Gemm>(
     let run = |i: usize, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>| unsafe {
         let (a, b) = batches[i];
         let c = out_ptr.get().add(i * m * n + rows.start * n + cols.start);
-        T::gemm(rows.len(), k, cols.len(), a.offset(rows.start, 0), b.offset(0, cols.start), c, n, false);
+        T::gemm_block(
+            [m, k, n],
+            rows.len(),
+            k,
+            cols.len(),
+            a.offset(rows.start, 0),
+            b.offset(0, cols.start),
+            c,
+            n,
+            false,
+        );
     };
     if threads == 1 || macs < MATMUL_PARALLEL_MACS {
         (0..batches.len()).for_each(|i| run(i, 0..m, 0..n));
@@ -325,6 +361,32 @@ fn run_product<T: Gemm>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_thread_count_changes_no_product() {
+        // Products big enough to be split over threads, where a block alone would take
+        // another kernel than the whole: small_gemm (k up to 512, 8M multiply-adds)
+        // against matrixmultiply (k over 256 sums in two blocks), and blocks of 10
+        // rows, thin enough for dot products (a `b` read by columns), of 20.
+        for (dtype, [m, k, n], b_by_columns) in [
+            (DType::F32, [64, 300, 512], false),
+            (DType::F32, [128, 500, 160], false),
+            (DType::F32, [1, 700, 2048], false),
+            (DType::F32, [20, 4000, 17], true),
+            (DType::F64, [20, 4000, 17], true),
+        ] {
+            let a = NdArray::randn(&[m, k], dtype);
+            let b = if b_by_columns { NdArray::randn(&[n, k], dtype).t() } else { NdArray::randn(&[k, n], dtype) };
+            let run = |threads| {
+                crate::set_num_threads(threads);
+                a.matmul(&b).cast(DType::F64).to_vec::<f64>()
+            };
+            let one = run(1);
+            for threads in [2, 3] {
+                assert!(one == run(threads), "{m}x{k}x{n} {dtype:?} with {threads} threads");
+            }
+        }
+    }
 
     fn naive(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
         let mut c = vec![0.0; m * n];

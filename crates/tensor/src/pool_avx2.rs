@@ -61,7 +61,9 @@ unsafe fn row(r0: &[f32], r1: &[f32], w: usize, top: usize, values: &mut [f32], 
         // SAFETY: the masks let through only the `2 * rest` inputs left in each row.
         let [upper, lower] = [r0, r1].map(|r| unsafe {
             let at = r.as_ptr().add(first);
-            [_mm256_maskload_ps(at, low), _mm256_maskload_ps(at.add(8), high)]
+            // (Wrapping: with 4 windows or fewer left, `at + 8` lies past the row, and
+            // the all-clear mask reads nothing there.)
+            [_mm256_maskload_ps(at, low), _mm256_maskload_ps(at.wrapping_add(8), high)]
         });
         let (value, at) = pool.block(upper, lower, top + first);
         let (mut v, mut i) = ([0.0f32; 8], [0i64; 8]);

@@ -120,9 +120,11 @@ unsafe fn column_block<const V: usize>(m: usize, k: usize, a: MatRef<f32>, b: Ma
         for i in (0..full).step_by(MR) {
             tile::<MR, V>(k, a.offset(i, 0), b, out.at(i, 0));
         }
+        if m == full {
+            return;
+        }
         let (a, out) = (a.offset(full, 0), out.at(full, 0));
         match m - full {
-            0 => {}
             1 => tile::<1, V>(k, a, b, out),
             2 => tile::<2, V>(k, a, b, out),
             3 => tile::<3, V>(k, a, b, out),
@@ -165,9 +167,10 @@ unsafe fn tile<const R: usize, const V: usize>(k: usize, a: MatRef<f32>, b: MatR
                 for (sum, &b) in sums.iter_mut().zip(&bs) {
                     *sum = _mm256_fmadd_ps(x, b, *sum);
                 }
-                *a_row = a_row.offset(a.cs);
+                // (Wrapping: after the last step these point past the operands, unread.)
+                *a_row = a_row.wrapping_offset(a.cs);
             }
-            b_row = b_row.offset(b.rs);
+            b_row = b_row.wrapping_offset(b.rs);
         }
         for (i, sums) in sums.iter().enumerate() {
             for (v, &sum) in sums.iter().enumerate() {
