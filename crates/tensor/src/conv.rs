@@ -23,7 +23,7 @@ mod winograd;
 
 use crate::array::NdArray;
 use crate::dtype::{DType, Element, FloatElement};
-use crate::matmul::{pin_matrixmultiply_to_one_thread, Gemm, MatRef};
+use crate::matmul::{pin_matrixmultiply_to_one_thread, Gemm, GemmCall, MatRef};
 use crate::reduce::lane_sum;
 use crate::threads::{map_parts, zeroed};
 
@@ -341,7 +341,7 @@ impl Geometry {
             // ([C_out, ld]), all in bounds; `dst` belongs to this part alone. Without a
             // bias the product overwrites `dst` (beta 0) and never reads it.
             let c = dst[g * m * ld..].as_mut_ptr().cast::<T>();
-            unsafe { T::gemm(m, k, ld, a, b, c, ld, bias.is_some()) };
+            unsafe { T::gemm(GemmCall { m, k, n: ld, a, b, c, ldc: ld, accumulate: bias.is_some() }) };
         }
     }
 
@@ -420,7 +420,18 @@ impl Geometry {
                 // SAFETY: `gy_g` is `mo x ld` at `g*mo*ld` of the `[C_out, ld]` gradient,
                 // `cols_g^T` reads the `k x ld` block at `g*k*ld` transposed, and `gw_g`
                 // is the `mo x k` block at `g*mo*k` of this part's own `[C_out, k]` sum.
-                unsafe { T::gemm(mo, ld, k, a, b, gw[g * mo * k..].as_mut_ptr(), k, true) };
+                unsafe {
+                    T::gemm(GemmCall {
+                        m: mo,
+                        k: ld,
+                        n: k,
+                        a,
+                        b,
+                        c: gw[g * mo * k..].as_mut_ptr(),
+                        ldc: k,
+                        accumulate: true,
+                    })
+                };
             }
         }
         if let Some(gx) = gx {
@@ -433,7 +444,18 @@ impl Geometry {
                 // transposed, `gy_g` is `mo x ld` as above, and the `k x ld` result goes
                 // to rows `g*k..(g+1)*k` of `target` (this part's column buffer, or a lone
                 // pointwise image's own gradient; both `[groups*k, ld]`).
-                unsafe { T::gemm(k, mo, ld, a, b, target[g * k * ld..].as_mut_ptr(), ld, false) };
+                unsafe {
+                    T::gemm(GemmCall {
+                        m: k,
+                        k: mo,
+                        n: ld,
+                        a,
+                        b,
+                        c: target[g * k * ld..].as_mut_ptr(),
+                        ldc: ld,
+                        accumulate: false,
+                    })
+                };
             }
             if !direct {
                 let len = self.image_len();

@@ -11,7 +11,7 @@
 //!   micro-kernel's 16-wide tiles would be half padding.
 
 use crate::dtype::FloatElement;
-use crate::matmul::MatRef;
+use crate::matmul::{GemmCall, MatRef};
 use crate::simd::with_simd;
 
 /// `c (+)= a @ b` for an `m x k` by `k x n` product into a row-major `c` with row
@@ -22,17 +22,9 @@ use crate::simd::with_simd;
 ///
 /// # Safety
 /// As [`Gemm::gemm`](crate::matmul::Gemm::gemm).
-#[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn direct_product<T: FloatElement>(
     whole: [usize; 3],
-    m: usize,
-    k: usize,
-    n: usize,
-    a: MatRef<T>,
-    b: MatRef<T>,
-    c: *mut T,
-    ldc: usize,
-    accumulate: bool,
+    GemmCall { m, k, n, a, b, c, ldc, accumulate }: GemmCall<T>,
 ) -> bool {
     let product = Product { whole, m, k, n, a, b, out: Output { c, ldc, accumulate } };
     vector_product(product) || outer_product(product) || thin_product(product)

@@ -51,26 +51,37 @@ impl<T> MatRef<T> {
     }
 }
 
-/// The element types with a GEMM: `c = a @ b` (or `c += a @ b` when `accumulate`) for
-/// an `m x k` by `k x n` product into a row-major `c` with row stride `ldc`.
+/// One matrix product: `c = a @ b` (or `c += a @ b` when `accumulate`) for an `m x k`
+/// by `k x n` product into a row-major `c` with row stride `ldc`.
+#[derive(Clone, Copy)]
+pub(crate) struct GemmCall<T> {
+    pub(crate) m: usize,
+    pub(crate) k: usize,
+    pub(crate) n: usize,
+    pub(crate) a: MatRef<T>,
+    pub(crate) b: MatRef<T>,
+    pub(crate) c: *mut T,
+    pub(crate) ldc: usize,
+    pub(crate) accumulate: bool,
+}
+
+impl<T> GemmCall<T> {
+    fn shape(&self) -> [usize; 3] {
+        [self.m, self.k, self.n]
+    }
+}
+
+/// The element types with a GEMM.
 pub(crate) trait Gemm: Element {
+    /// Computes `call`.
+    ///
     /// # Safety
     /// `a` and `b` must be valid for reads over `m x k` and `k x n` with their strides;
     /// `c` must be valid for reads and writes over `m x n` with row stride `ldc`,
     /// disjoint from everything else written concurrently.
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        a: MatRef<Self>,
-        b: MatRef<Self>,
-        c: *mut Self,
-        ldc: usize,
-        accumulate: bool,
-    ) {
+    unsafe fn gemm(call: GemmCall<Self>) {
         // SAFETY: as the caller promises; the product is its own whole.
-        unsafe { Self::gemm_block([m, k, n], m, k, n, a, b, c, ldc, accumulate) }
+        unsafe { Self::gemm_block(call.shape(), call) }
     }
 
     /// [`Gemm::gemm`] for one block of a larger product, shaped `whole`, with the
@@ -80,41 +91,21 @@ pub(crate) trait Gemm: Element {
     ///
     /// # Safety
     /// As [`Gemm::gemm`], for the block.
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn gemm_block(
-        whole: [usize; 3],
-        m: usize,
-        k: usize,
-        n: usize,
-        a: MatRef<Self>,
-        b: MatRef<Self>,
-        c: *mut Self,
-        ldc: usize,
-        accumulate: bool,
-    );
+    unsafe fn gemm_block(whole: [usize; 3], call: GemmCall<Self>);
 }
 
 impl Gemm for f32 {
-    unsafe fn gemm_block(
-        whole: [usize; 3],
-        m: usize,
-        k: usize,
-        n: usize,
-        a: MatRef<f32>,
-        b: MatRef<f32>,
-        c: *mut f32,
-        ldc: usize,
-        accumulate: bool,
-    ) {
-        if direct_product(whole, m, k, n, a, b, c, ldc, accumulate) {
+    unsafe fn gemm_block(whole: [usize; 3], call: GemmCall<f32>) {
+        if direct_product(whole, call) {
             return;
         }
-        let shape = [m, k, n];
+        let GemmCall { m, k, n, a, b, c, ldc, accumulate } = call;
+        let shape = call.shape();
         #[cfg(target_arch = "x86_64")]
         if small_gemm::takes(whole, b, || fits_scratch(whole[1] * whole[2])) {
             // SAFETY: the CPU has AVX2 and FMA, and `b` has contiguous rows once turned
             // (`takes` checked both); the rest is the caller's promise.
-            let run = |a, b| unsafe { small_gemm::gemm(m, k, n, a, b, c, ldc, accumulate) };
+            let run = |a, b| unsafe { small_gemm::gemm(GemmCall { a, b, ..call }) };
             // SAFETY: as the caller promises; `b`'s columns are contiguous when it is turned.
             return unsafe { with_turned_operands(shape, a, b, [false, b.cs != 1], run) };
         }
@@ -126,37 +117,18 @@ impl Gemm for f32 {
 }
 
 impl Gemm for f64 {
-    unsafe fn gemm_block(
-        whole: [usize; 3],
-        m: usize,
-        k: usize,
-        n: usize,
-        a: MatRef<f64>,
-        b: MatRef<f64>,
-        c: *mut f64,
-        ldc: usize,
-        accumulate: bool,
-    ) {
-        if direct_product(whole, m, k, n, a, b, c, ldc, accumulate) {
+    unsafe fn gemm_block(whole: [usize; 3], call: GemmCall<f64>) {
+        if direct_product(whole, call) {
             return;
         }
+        let GemmCall { m, k, n, a, b, c, ldc, accumulate } = call;
         let beta = if accumulate { 1.0 } else { 0.0 };
         matrixmultiply::dgemm(m, k, n, 1.0, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, c, ldc as isize, 1);
     }
 }
 
 impl Gemm for i64 {
-    unsafe fn gemm_block(
-        _whole: [usize; 3],
-        m: usize,
-        k: usize,
-        n: usize,
-        a: MatRef<i64>,
-        b: MatRef<i64>,
-        c: *mut i64,
-        ldc: usize,
-        accumulate: bool,
-    ) {
+    unsafe fn gemm_block(_whole: [usize; 3], GemmCall { m, k, n, a, b, c, ldc, accumulate }: GemmCall<i64>) {
         for i in 0..m {
             for j in 0..n {
                 let c = c.add(i * ldc + j);
@@ -209,14 +181,16 @@ fn product<T: Gemm>(
         let c = out_ptr.get().add(i * m * n + rows.start * n + cols.start);
         T::gemm_block(
             [m, k, n],
-            rows.len(),
-            k,
-            cols.len(),
-            a.offset(rows.start, 0),
-            b.offset(0, cols.start),
-            c,
-            n,
-            false,
+            GemmCall {
+                m: rows.len(),
+                k,
+                n: cols.len(),
+                a: a.offset(rows.start, 0),
+                b: b.offset(0, cols.start),
+                c,
+                ldc: n,
+                accumulate: false,
+            },
         );
     };
     if threads == 1 || macs < MATMUL_PARALLEL_MACS {

@@ -15,7 +15,7 @@
 //! scalar columns after the last whole tile, so the result does not depend on where an
 //! element falls.
 
-use crate::matmul::MatRef;
+use crate::matmul::{GemmCall, MatRef};
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
@@ -49,17 +49,7 @@ pub(crate) fn takes([m, k, n]: [usize; 3], b: MatRef<f32>, turnable: impl FnOnce
 /// access it meanwhile.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn gemm(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: MatRef<f32>,
-    b: MatRef<f32>,
-    c: *mut f32,
-    ldc: usize,
-    accumulate: bool,
-) {
+pub(crate) unsafe fn gemm(GemmCall { m, k, n, a, b, c, ldc, accumulate }: GemmCall<f32>) {
     debug_assert_eq!(b.cs, 1, "small_gemm: b's rows must be contiguous");
     let out = Out { c, ldc, accumulate };
     let wide = n - n % 8;
@@ -207,7 +197,7 @@ mod tests {
         let before: Vec<f32> = (0..m * ldc).map(|p| (p % 13) as f32 - 6.0).collect();
         let mut c = before.clone();
         // SAFETY: the CPU has AVX2 and FMA; `a`, `b` and `c` hold the matrices.
-        unsafe { gemm(m, k, n, a, b, c.as_mut_ptr(), ldc, accumulate) };
+        unsafe { gemm(GemmCall { m, k, n, a, b, c: c.as_mut_ptr(), ldc, accumulate }) };
         for i in 0..m {
             for j in 0..ldc {
                 let at = i * ldc + j;

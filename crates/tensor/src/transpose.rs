@@ -243,7 +243,7 @@ mod tests {
 
     #[test]
     fn turned_operands_give_the_bits_of_packable_ones() {
-        use crate::matmul::Gemm;
+        use crate::matmul::{Gemm, GemmCall};
         // Outputs of 16 and more each way: thinner ones take `gemv`'s dot products. A `k`
         // over 512 goes to `matrixmultiply` (both operands turned), the rest to
         // `small_gemm` (`b` turned).
@@ -254,7 +254,7 @@ mod tests {
                 let ((_a, a), (_b, b)) = (stored(&a, m, k, a_columns), stored(&b, k, n, b_columns));
                 let mut c = vec![0.0f32; m * n];
                 // SAFETY: `a`, `b` and `c` hold the `m x k`, `k x n` and `m x n` matrices.
-                unsafe { f32::gemm(m, k, n, a, b, c.as_mut_ptr(), n, false) };
+                unsafe { f32::gemm(GemmCall { m, k, n, a, b, c: c.as_mut_ptr(), ldc: n, accumulate: false }) };
                 c
             };
             let packable = product(true, false);

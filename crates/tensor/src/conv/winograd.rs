@@ -24,7 +24,7 @@ use transforms::{sandwich, Input, InputAdjoint, Kernel, KernelAdjoint, Lanes, Ou
 
 use super::{valid_outputs, Geometry};
 use crate::dtype::FloatElement;
-use crate::matmul::{Gemm, MatRef, OutPtr};
+use crate::matmul::{Gemm, GemmCall, MatRef, OutPtr};
 use crate::reduce::lane_sum;
 use crate::simd::with_simd;
 use crate::threads::for_each_task;
@@ -337,7 +337,18 @@ impl<'a> Plan<'a> {
                 // their buffers (the caller's shapes), and its `rows x cols` product is the
                 // block of `out` at `p * len`, written by this task only, without being read
                 // (beta 0).
-                unsafe { T::gemm(rows, inner, cols, a.at(p), b.at(p), dst.get().add(p * len), cols, false) };
+                unsafe {
+                    T::gemm(GemmCall {
+                        m: rows,
+                        k: inner,
+                        n: cols,
+                        a: a.at(p),
+                        b: b.at(p),
+                        c: dst.get().add(p * len),
+                        ldc: cols,
+                        accumulate: false,
+                    })
+                };
             },
         );
         // SAFETY: every point's product was written in full, and the padding zeroed.
