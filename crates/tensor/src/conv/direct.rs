@@ -20,10 +20,9 @@
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
-use super::{Geometry, CONV_PARALLEL_MACS};
+use super::{each_part, Geometry};
 use crate::dtype::{as_f32, as_f32_mut, Element, FloatElement};
 use crate::matmul::OutPtr;
-use crate::threads::for_each_task;
 
 /// Most kernel taps (`C_in * kH * kW`) taken: an RGB image under a 3x3 kernel. The
 /// weight gradient goes [`SUM_TAPS`] taps at a time.
@@ -77,13 +76,10 @@ impl<'a> Plan<'a> {
         self.geo.c_in * self.geo.kh * self.geo.kw
     }
 
-    /// `f(image)` for every image, on the pool too when the layer is big enough.
+    /// `f(image)` for every image, on the pool too when the layer is big enough (the
+    /// rule of im2col's parts, one image per part).
     fn each_image(&self, f: impl Fn(usize) + Sync) {
-        if self.geo.macs() >= CONV_PARALLEL_MACS {
-            for_each_task(self.geo.n, &f);
-        } else {
-            (0..self.geo.n).for_each(f);
-        }
+        each_part(self.geo, vec![(); self.geo.n], |image, ()| f(image));
     }
 
     /// The output `[N, C_out, oH, oW]`.
