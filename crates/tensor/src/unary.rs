@@ -128,10 +128,11 @@ impl Unary {
             Unary::Rsqrt => x.sqrt().recip(),
             Unary::Abs => x.abs(),
             Unary::Relu => {
-                if x > T::zero() {
-                    x
-                } else {
+                // The order of `max_ps`: NaN and -0.0 pass through, as in PyTorch.
+                if T::zero() > x {
                     T::zero()
+                } else {
+                    x
                 }
             }
             Unary::Sigmoid => T::one() / (T::one() + (-x).exp()),
@@ -187,59 +188,62 @@ impl Unary {
         }
     }
 
-    /// `dy/dx` at input `x` with output `y`.
+    /// The input gradient `g * dy/dx` at input `x` with output `y`. Where PyTorch's
+    /// backward selects instead of multiplying (ReLU's `threshold_backward`, clamp's mask),
+    /// so does this: a NaN or infinite `g` where the derivative is zero gives 0, not NaN.
     #[inline(always)]
-    fn df<T: FloatElement>(self, x: T, y: T) -> T {
+    fn grad<T: FloatElement>(self, x: T, y: T, g: T) -> T {
         let c = |v: f64| T::from_f64(v);
         match self {
-            Unary::Neg => -T::one(),
-            Unary::Exp => y,
-            Unary::Log => x.recip(),
-            Unary::Log1p => (T::one() + x).recip(),
-            Unary::Expm1 => y + T::one(),
-            Unary::Sqrt => c(0.5) / y,
-            Unary::Rsqrt => c(-0.5) * (x * x.sqrt()).recip(),
+            Unary::Neg => -g,
+            Unary::Exp => g * y,
+            Unary::Log => g * x.recip(),
+            Unary::Log1p => g * (T::one() + x).recip(),
+            Unary::Expm1 => g * (y + T::one()),
+            Unary::Sqrt => g * (c(0.5) / y),
+            Unary::Rsqrt => g * (c(-0.5) * (x * x.sqrt()).recip()),
             Unary::Abs => {
-                if x > T::zero() {
+                let sign = if x > T::zero() {
                     T::one()
                 } else if x < T::zero() {
                     -T::one()
                 } else {
                     T::zero()
-                }
+                };
+                g * sign
             }
             Unary::Relu => {
-                if x > T::zero() {
-                    T::one()
-                } else {
+                if x <= T::zero() {
                     T::zero()
+                } else {
+                    g
                 }
             }
-            Unary::Sigmoid => y * (T::one() - y),
-            Unary::Tanh => T::one() - y * y,
-            Unary::Sin => x.cos(),
-            Unary::Cos => -x.sin(),
-            Unary::Recip => -y * y,
-            Unary::Square => c(2.0) * x,
+            Unary::Sigmoid => g * (y * (T::one() - y)),
+            Unary::Tanh => g * (T::one() - y * y),
+            Unary::Sin => g * x.cos(),
+            Unary::Cos => g * -x.sin(),
+            Unary::Recip => g * (-y * y),
+            Unary::Square => g * (c(2.0) * x),
             Unary::Pow(p) => {
                 if p == 0.0 {
                     T::zero()
                 } else {
-                    c(p) * x.powf(c(p - 1.0))
+                    g * (c(p) * x.powf(c(p - 1.0)))
                 }
             }
             Unary::Clamp(lo, hi) => {
                 if x >= c(lo) && x <= c(hi) {
-                    T::one()
+                    g
                 } else {
                     T::zero()
                 }
             }
             Unary::LeakyRelu(s) => {
                 if x > T::zero() {
-                    T::one()
+                    g
                 } else {
-                    c(s)
+                    g * c(s)
                 }
             }
             Unary::Floor | Unary::Ceil | Unary::Round | Unary::Sign => T::zero(),
@@ -386,9 +390,9 @@ impl NdArray {
         let saved = saved.cast(dt);
         let storage = dispatch_float!(op.name(), (&*saved.storage, &*grad.storage), (s, g), T => {
             let v = if op.derivative_uses_output() {
-                specialize!(op, o => map2(s, &saved.layout, g, &grad.layout, move |y: T, g: T| g * o.df(T::zero(), y)))
+                specialize!(op, o => map2(s, &saved.layout, g, &grad.layout, move |y: T, g: T| o.grad(T::zero(), y, g)))
             } else {
-                specialize!(op, o => map2(s, &saved.layout, g, &grad.layout, move |x: T, g: T| g * o.df(x, T::zero())))
+                specialize!(op, o => map2(s, &saved.layout, g, &grad.layout, move |x: T, g: T| o.grad(x, T::zero(), g)))
             };
             T::into_storage(v)
         });
@@ -399,7 +403,7 @@ impl NdArray {
     pub fn unary_backward_xy(op: Unary, x: &NdArray, y: &NdArray, grad: &NdArray) -> NdArray {
         let (x, y) = (x.cast(grad.dtype()), y.cast(grad.dtype()));
         let storage = dispatch_float!(op.name(), (&*x.storage, &*y.storage, &*grad.storage), (xs, ys, gs), T => {
-            T::into_storage(map3((xs, &x.layout), (ys, &y.layout), (gs, &grad.layout), |x: T, y: T, g: T| g * op.df(x, y))
+            T::into_storage(map3((xs, &x.layout), (ys, &y.layout), (gs, &grad.layout), |x: T, y: T, g: T| op.grad(x, y, g))
             )
         });
         NdArray::from_storage(storage, grad.shape())
@@ -447,6 +451,27 @@ mod tests {
     fn round_half_to_even_like_torch() {
         let a = NdArray::from_vec(vec![0.5f64, 1.5, 2.5, -0.5, -1.5, 2.4], &[6]);
         assert_eq!(a.round().to_vec::<f64>(), vec![0.0, 2.0, 2.0, -0.0, -2.0, 2.0]);
+    }
+
+    /// Values printed by PyTorch 2 for the same inputs and gradients.
+    #[test]
+    fn relu_and_clamp_pass_nan_like_torch() {
+        let nan = f64::NAN;
+        let inf = f64::INFINITY;
+        let x = NdArray::from_vec(vec![nan, -1.0, 0.0, 2.0, inf, -inf], &[6]);
+        let g = NdArray::from_vec(vec![1.0, nan, inf, 3.0, 4.0, nan], &[6]);
+        let same = |got: NdArray, want: [f64; 6]| {
+            let got = got.to_vec::<f64>();
+            assert!(got.iter().zip(want).all(|(a, b)| a == &b || (a.is_nan() && b.is_nan())), "{got:?} != {want:?}");
+        };
+        same(x.relu(), [nan, 0.0, 0.0, 2.0, inf, 0.0]);
+        same(NdArray::unary_backward(Unary::Relu, &x, &g), [1.0, 0.0, 0.0, 3.0, 4.0, 0.0]);
+        let clamp = Unary::Clamp(-0.5, 1.0);
+        same(x.unary(clamp), [nan, -0.5, 0.0, 1.0, 1.0, -0.5]);
+        same(NdArray::unary_backward(clamp, &x, &g), [0.0, 0.0, inf, 0.0, 0.0, 0.0]);
+        let leaky = Unary::LeakyRelu(0.1);
+        same(NdArray::unary_backward(leaky, &x, &g), [0.1, nan, inf, 3.0, 4.0, nan]);
+        same(NdArray::unary_backward(Unary::Abs, &x, &g), [0.0, nan, nan, 3.0, 4.0, nan]);
     }
 
     #[test]

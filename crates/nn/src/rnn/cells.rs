@@ -176,7 +176,11 @@ impl Cell for ElmanCell {
         let (xg, hg, sh, saved) = (&xg[..h], &hg[..h], &mut state[..h], &mut saved[..h]);
         match self.0 {
             RnnNonlinearity::Tanh => (0..h).for_each(|j| sh[j] = T::tanh_(xg[j] + hg[j])),
-            RnnNonlinearity::Relu => (0..h).for_each(|j| sh[j] = (xg[j] + hg[j]).max(T::zero())),
+            RnnNonlinearity::Relu => (0..h).for_each(|j| {
+                // Not `max`, which drops NaN; PyTorch's relu passes it on.
+                let v = xg[j] + hg[j];
+                sh[j] = if v <= T::zero() { T::zero() } else { v };
+            }),
         }
         saved.copy_from_slice(sh);
     }
@@ -188,7 +192,7 @@ impl Cell for ElmanCell {
         let one = T::one();
         match self.0 {
             RnnNonlinearity::Tanh => (0..h).for_each(|j| dgx[j] = dh[j] * (one - out[j] * out[j])),
-            RnnNonlinearity::Relu => (0..h).for_each(|j| dgx[j] = if out[j] > T::zero() { dh[j] } else { T::zero() }),
+            RnnNonlinearity::Relu => (0..h).for_each(|j| dgx[j] = if out[j] <= T::zero() { T::zero() } else { dh[j] }),
         }
         dh.fill(T::zero());
         dgh.copy_from_slice(dgx);
