@@ -9,10 +9,12 @@
 //! for `dh`, then the weight gradients as single GEMMs over all steps
 //! (`dW_hh = dG^T H_prev` over the `[T*B, G*H]` gate-gradient matrix).
 //!
-//! Samples recur independently, so a large batch is split into one part per thread, and
-//! each part runs its whole loop (forward and backward) on its own; only the weight
-//! gradients are summed at the end. Splitting each step instead would cost a hand-off
-//! to the pool per step, as much as a step's work at these sizes.
+//! Samples recur independently, so a large batch is split into parts that the pool's
+//! threads take, and each part runs its whole loop (forward and backward) on its own;
+//! only the weight gradients are summed at the end, in part order. The split depends on
+//! the shapes alone, never on the thread count, so neither do the results. Splitting
+//! each step instead would cost a hand-off to the pool per step, as much as a step's
+//! work at these sizes.
 //!
 //! Rows of the saved buffers are indexed by time (`t * B + b`), not by step: with
 //! `lengths`, the reverse direction processes sample `b` at time `len_b - 1 - s` in step
@@ -20,7 +22,7 @@
 //! Rows of padded positions stay zero and so add nothing to the weight gradients.
 
 use nabla_autograd::{is_grad_enabled, AutogradError, DType, NdArray, Tensor};
-use nabla_tensor::{get_num_threads, parallel_map};
+use nabla_tensor::parallel_map;
 
 use super::act::CellFloat;
 use super::cell::Cell;
@@ -93,6 +95,10 @@ pub(crate) fn recurrence<C: Cell>(
 /// must be big enough that its work outweighs the pool's hand-off.
 const SPLIT_MIN_GATES: usize = 4096;
 
+/// The most parts a batch is split into. Parts beyond the thread count run one after
+/// another, each paying for its own buffers and its share of the weight gradients.
+const MAX_PARTS: usize = 16;
+
 /// What the forward of one part of the batch keeps for backward.
 struct Tape<T> {
     /// The part's samples, `b0..b0 + schedule.lengths.len()`.
@@ -116,9 +122,9 @@ struct Params {
     bias: Option<(NdArray, NdArray)>,
 }
 
-/// Runs the recurrence, splitting the batch into one part per thread (samples recur
-/// independently, so each part runs its whole loop over time with no synchronisation),
-/// and records it as one node.
+/// Runs the recurrence, splitting the batch into parts (samples recur independently, so
+/// each part runs its whole loop over time with no synchronisation), and records it as
+/// one node.
 fn run<C: Cell, T: CellFloat>(cell: C, dims: Dims, schedule: Schedule, inputs: &[&Tensor], bias: bool) -> Tensor {
     let Dims { steps, batch, hidden: h } = dims;
     let x = inputs[0].data();
@@ -129,7 +135,7 @@ fn run<C: Cell, T: CellFloat>(cell: C, dims: Dims, schedule: Schedule, inputs: &
         bias: bias.then(|| (inputs[3].data().contiguous(), inputs[4].data().contiguous())),
     };
     let state0: Vec<NdArray> = inputs[if bias { 5 } else { 3 }..].iter().map(|s| s.data()).collect();
-    let n_parts = get_num_threads().min(batch * C::GATES * h / SPLIT_MIN_GATES).min(batch).max(1);
+    let n_parts = (batch * C::GATES * h / SPLIT_MIN_GATES).min(batch).clamp(1, MAX_PARTS);
     // Without a backward to come (inference, `no_grad`), nothing is saved.
     let record = is_grad_enabled() && inputs.iter().any(|t| t.requires_grad());
     let bounds: Vec<(usize, usize)> =
