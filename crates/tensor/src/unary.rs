@@ -149,13 +149,13 @@ impl Unary {
                 }
             }
             Unary::Clamp(lo, hi) => {
-                // NaN passes through, as in PyTorch.
-                if x < c(lo) {
-                    c(lo)
-                } else if x > c(hi) {
+                // `min(max(x, lo), hi)` as PyTorch: NaN passes through, and `lo > hi`
+                // gives `hi` everywhere.
+                let v = if x < c(lo) { c(lo) } else { x };
+                if v > c(hi) {
                     c(hi)
                 } else {
-                    x
+                    v
                 }
             }
             Unary::LeakyRelu(s) => {
@@ -177,20 +177,22 @@ impl Unary {
                 }
             }
             Unary::Sign => {
+                // Zero for ±0 and NaN alike, as `torch.sign`.
                 if x > T::zero() {
                     T::one()
                 } else if x < T::zero() {
                     -T::one()
                 } else {
-                    x * T::zero()
+                    T::zero()
                 }
             }
         }
     }
 
     /// The input gradient `g * dy/dx` at input `x` with output `y`. Where PyTorch's
-    /// backward selects instead of multiplying (ReLU's `threshold_backward`, clamp's mask),
-    /// so does this: a NaN or infinite `g` where the derivative is zero gives 0, not NaN.
+    /// backward selects instead of multiplying (ReLU's `threshold_backward`, clamp's mask,
+    /// the zeros of `pow(x, 0)` and the piecewise-constant ops), so does this: a NaN or
+    /// infinite `g` where the derivative is zero gives 0, not NaN.
     #[inline(always)]
     fn grad<T: FloatElement>(self, x: T, y: T, g: T) -> T {
         let c = |v: f64| T::from_f64(v);
@@ -233,7 +235,11 @@ impl Unary {
                 }
             }
             Unary::Clamp(lo, hi) => {
-                if x >= c(lo) && x <= c(hi) {
+                // Strictly inside a bound that is set, as PyTorch 2.15: at a bound the
+                // gradient is 0 (the subgradient of least norm).
+                let above = lo == f64::NEG_INFINITY || x > c(lo);
+                let below = hi == f64::INFINITY || x < c(hi);
+                if above && below {
                     g
                 } else {
                     T::zero()
@@ -383,7 +389,8 @@ impl NdArray {
         NdArray::from_storage(storage, self.shape())
     }
 
-    /// The input gradient of `op`: `grad * op'(x)`, where `saved` is the input `x`, or
+    /// The input gradient of `op`: `grad * op'(x)` (0 where the derivative is, whatever
+    /// `grad`; see [`Unary::grad`]), where `saved` is the input `x`, or
     /// the output `y` when [`Unary::derivative_uses_output`] (all three of one shape).
     pub fn unary_backward(op: Unary, saved: &NdArray, grad: &NdArray) -> NdArray {
         let dt = grad.dtype();
@@ -469,6 +476,16 @@ mod tests {
         let clamp = Unary::Clamp(-0.5, 1.0);
         same(x.unary(clamp), [nan, -0.5, 0.0, 1.0, 1.0, -0.5]);
         same(NdArray::unary_backward(clamp, &x, &g), [0.0, 0.0, inf, 0.0, 0.0, 0.0]);
+        // At a bound the gradient is 0; an unset bound never stops it, even at ±inf.
+        let at = NdArray::from_vec(vec![-0.5, 1.0, 0.0, inf, -inf], &[5]);
+        let ones = NdArray::from_vec(vec![1.0; 5], &[5]);
+        let grad = |op| NdArray::unary_backward(op, &at, &ones).to_vec::<f64>();
+        assert_eq!(grad(clamp), [0.0, 0.0, 1.0, 0.0, 0.0]);
+        assert_eq!(grad(Unary::Clamp(0.0, inf)), [0.0, 1.0, 0.0, 1.0, 0.0]);
+        assert_eq!(grad(Unary::Clamp(-inf, 0.0)), [1.0, 0.0, 0.0, 0.0, 1.0]);
+        assert_eq!(at.unary(Unary::Clamp(2.0, 1.0)).to_vec::<f64>(), [1.0; 5], "lo > hi gives hi");
+        same(x.sign(), [0.0, -1.0, 0.0, 1.0, 1.0, -1.0]);
+        assert!(NdArray::from_vec(vec![-0.0f64], &[1]).sign().to_vec::<f64>()[0].is_sign_positive());
         let leaky = Unary::LeakyRelu(0.1);
         same(NdArray::unary_backward(leaky, &x, &g), [0.1, nan, inf, 3.0, 4.0, nan]);
         same(NdArray::unary_backward(Unary::Abs, &x, &g), [0.0, nan, nan, 3.0, 4.0, nan]);

@@ -63,7 +63,8 @@ impl Tensor {
     }
 
     /// Clamps into `[min, max]`; `None` leaves that side open (`torch.clamp`). The
-    /// gradient passes where the input is inside the range (bounds included).
+    /// gradient passes where the input is strictly inside the range, as in PyTorch 2.15
+    /// (at a bound it is 0).
     pub fn clamp(&self, min: Option<f64>, max: Option<f64>) -> Tensor {
         self.unary(Unary::Clamp(min.unwrap_or(f64::NEG_INFINITY), max.unwrap_or(f64::INFINITY)))
     }
