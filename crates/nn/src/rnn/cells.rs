@@ -177,9 +177,9 @@ impl Cell for ElmanCell {
         match self.0 {
             RnnNonlinearity::Tanh => (0..h).for_each(|j| sh[j] = T::tanh_(xg[j] + hg[j])),
             RnnNonlinearity::Relu => (0..h).for_each(|j| {
-                // Not `max`, which drops NaN; PyTorch's relu passes it on.
+                // Not `max`, which drops NaN; PyTorch's relu passes NaN and -0.0 on.
                 let v = xg[j] + hg[j];
-                sh[j] = if v <= T::zero() { T::zero() } else { v };
+                sh[j] = if T::zero() > v { T::zero() } else { v };
             }),
         }
         saved.copy_from_slice(sh);

@@ -95,6 +95,10 @@ pub(crate) fn recurrence<C: Cell>(
 /// must be big enough that its work outweighs the pool's hand-off.
 const SPLIT_MIN_GATES: usize = 4096;
 
+/// The fewest samples a part gets: every part streams all of `W_hh` each step and
+/// holds a full copy of the weight gradients, which a few samples would not repay.
+const MIN_PART_BATCH: usize = 8;
+
 /// The most parts a batch is split into. Parts beyond the thread count run one after
 /// another, each paying for its own buffers and its share of the weight gradients.
 const MAX_PARTS: usize = 16;
@@ -135,7 +139,7 @@ fn run<C: Cell, T: CellFloat>(cell: C, dims: Dims, schedule: Schedule, inputs: &
         bias: bias.then(|| (inputs[3].data().contiguous(), inputs[4].data().contiguous())),
     };
     let state0: Vec<NdArray> = inputs[if bias { 5 } else { 3 }..].iter().map(|s| s.data()).collect();
-    let n_parts = (batch * C::GATES * h / SPLIT_MIN_GATES).min(batch).clamp(1, MAX_PARTS);
+    let n_parts = (batch * C::GATES * h / SPLIT_MIN_GATES).min(batch / MIN_PART_BATCH).clamp(1, MAX_PARTS);
     // Without a backward to come (inference, `no_grad`), nothing is saved.
     let record = is_grad_enabled() && inputs.iter().any(|t| t.requires_grad());
     let bounds: Vec<(usize, usize)> =
