@@ -9,7 +9,10 @@ use super::cell::Cell;
 /// local arrays, computes on them, then stores: the compiler turns the lane loops into
 /// SIMD code. A plain loop over the rows would not vectorise, as the rows are sub-slices
 /// of a few buffers that the compiler cannot prove disjoint (too many runtime checks).
-const LANES: usize = 8;
+/// Sixteen `f32` lanes are two AVX2 registers: each gate's long chain of dependent
+/// steps (the `exp` polynomial, a division) then has a twin to overlap with, which
+/// made the no-grad LSTM forward 8% faster than eight lanes did.
+const LANES: usize = 16;
 
 /// Units `j0..j0 + LANES` of block `k` (of `h` units) of `row`; zeros past the block.
 /// Whole lanes move as one array (a vector load), not through a variable-length copy.
