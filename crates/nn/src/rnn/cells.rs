@@ -39,6 +39,13 @@ fn store<T: CellFloat>(row: &mut [T], k: usize, h: usize, j0: usize, a: &[T; LAN
     row[start..k * h + h].iter_mut().zip(a).for_each(|(d, &v)| *d = v);
 }
 
+/// The lanes of [`load`] from two rows, added.
+#[inline(always)]
+fn sum_rows<T: CellFloat>(a: &[T], b: &[T], k: usize, h: usize, j0: usize) -> [T; LANES] {
+    let (a, b) = (load(a, k, h, j0), load(b, k, h, j0));
+    lanes(|l| a[l] + b[l])
+}
+
 /// Applies `f` to every lane.
 #[inline(always)]
 fn lanes<T: Copy>(f: impl Fn(usize) -> T) -> [T; LANES] {
@@ -62,10 +69,8 @@ impl Cell for LstmCell {
     fn forward<T: CellFloat>(&self, xg: &[T], hg: &[T], state: &mut [T], saved: &mut [T]) {
         let h = state.len() / 2;
         for j0 in (0..h).step_by(LANES) {
-            let [pi, pf, pg, po]: [[T; LANES]; 4] = std::array::from_fn(|k| {
-                let (x, hh) = (load(xg, k, h, j0), load(hg, k, h, j0));
-                lanes(|l| x[l] + hh[l])
-            });
+            let pre = |k| sum_rows(xg, hg, k, h, j0);
+            let (pi, pf, pg, po) = (pre(0), pre(1), pre(2), pre(3));
             let i = lanes(|l| T::sigmoid(pi[l]));
             let f = lanes(|l| T::sigmoid(pf[l]));
             let g = lanes(|l| T::tanh_(pg[l]));
@@ -86,7 +91,8 @@ impl Cell for LstmCell {
         let h = prev.len() / 2;
         let one = T::one();
         for j0 in (0..h).step_by(LANES) {
-            let [i, f, g, o, tc] = std::array::from_fn(|k| load(saved, k, h, j0));
+            let load_saved = |k| load(saved, k, h, j0);
+            let (i, f, g, o, tc) = (load_saved(0), load_saved(1), load_saved(2), load_saved(3), load_saved(4));
             let (pc, dh, dc) = (load(prev, 1, h, j0), load(dstate, 0, h, j0), load(dstate, 1, h, j0));
             let c_grad = lanes(|l| dc[l] + dh[l] * o[l] * (one - tc[l] * tc[l]));
             store(dgx, 0, h, j0, &lanes(|l| c_grad[l] * g[l] * i[l] * (one - i[l])));
@@ -117,8 +123,8 @@ impl Cell for GruCell {
     fn forward<T: CellFloat>(&self, xg: &[T], hg: &[T], state: &mut [T], saved: &mut [T]) {
         let h = state.len();
         for j0 in (0..h).step_by(LANES) {
-            let [xr, xz, xn] = std::array::from_fn(|k| load(xg, k, h, j0));
-            let [hr, hz, hn] = std::array::from_fn(|k| load(hg, k, h, j0));
+            let (xr, xz, xn) = (load(xg, 0, h, j0), load(xg, 1, h, j0), load(xg, 2, h, j0));
+            let (hr, hz, hn) = (load(hg, 0, h, j0), load(hg, 1, h, j0), load(hg, 2, h, j0));
             let hp = load(state, 0, h, j0);
             let r = lanes(|l| T::sigmoid(xr[l] + hr[l]));
             let z = lanes(|l| T::sigmoid(xz[l] + hz[l]));
@@ -135,7 +141,8 @@ impl Cell for GruCell {
         let h = prev.len();
         let one = T::one();
         for j0 in (0..h).step_by(LANES) {
-            let [r, z, n, hn] = std::array::from_fn(|k| load(saved, k, h, j0));
+            let load_saved = |k| load(saved, k, h, j0);
+            let (r, z, n, hn) = (load_saved(0), load_saved(1), load_saved(2), load_saved(3));
             let (hp, dh) = (load(prev, 0, h, j0), load(dstate, 0, h, j0));
             let dn = lanes(|l| dh[l] * (one - z[l]) * (one - n[l] * n[l]));
             let dz = lanes(|l| dh[l] * (hp[l] - n[l]) * z[l] * (one - z[l]));
