@@ -26,7 +26,7 @@ use nabla_tensor::parallel_map;
 
 use super::act::CellFloat;
 use super::cell::Cell;
-use super::step_gemm::step_gemm;
+use super::step_gemm::{step_gemm, Start};
 use crate::functional::Saved;
 use nabla_tensor::simd::with_simd;
 
@@ -286,10 +286,8 @@ fn forward<C: Cell, T: CellFloat>(
         #[inline(always)]
         || {
             for s in 0..steps {
-                if let Some(b) = b_hh {
-                    hproj.chunks_exact_mut(gh).for_each(|row| row.copy_from_slice(b));
-                }
-                step_gemm(batch, h, gh, &state, sh, w_hh_t, &mut hproj, gh, b_hh.is_some());
+                let start = b_hh.map_or(Start::Zero, Start::Row);
+                step_gemm(batch, h, gh, &state, sh, w_hh_t, &mut hproj, gh, start);
                 for b in 0..batch {
                     let Some(t) = schedule.time(s, b) else { continue };
                     let r = t * batch + b;
@@ -369,7 +367,7 @@ fn backward<C: Cell, T: CellFloat>(
                     }
                 }
                 // dh_prev += dG_h W_hh, into the `h` block of each state row.
-                step_gemm(batch, gh, h, &dgh, gh, w_hh, &mut dstate, sh, true);
+                step_gemm(batch, gh, h, &dgh, gh, w_hh, &mut dstate, sh, Start::Current);
             }
         },
     );

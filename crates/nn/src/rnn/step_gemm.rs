@@ -13,7 +13,19 @@ use super::act::CellFloat;
 /// Columns of `c` accumulated together in registers (two AVX2 registers of `f32`).
 const BLOCK: usize = 16;
 
-/// `c[i, :] = a[i, :] b (+ c[i, :] if accumulate)` for `m` rows: `a` has row stride
+/// What each row of the product starts from before the products are added.
+#[derive(Clone, Copy)]
+pub(crate) enum Start<'a, T> {
+    /// Zero: `c = a b`.
+    Zero,
+    /// The row's current values: `c += a b`.
+    Current,
+    /// The same row of `n` values for every row, a bias: `c = bias + a b`. Same bits as
+    /// copying the bias into `c` first and accumulating, without the copies.
+    Row(&'a [T]),
+}
+
+/// `c[i, :] = start + a[i, :] b` for `m` rows (see [`Start`]): `a` has row stride
 /// `lda` and `k` columns, `b` is row-major `[k, n]`, `c` has row stride `ldc`.
 ///
 /// # Panics
@@ -28,9 +40,12 @@ pub(crate) fn step_gemm<T: CellFloat>(
     b: &[T],
     c: &mut [T],
     ldc: usize,
-    accumulate: bool,
+    start: Start<T>,
 ) {
     assert!(b.len() >= k * n, "step_gemm: b holds {} values, not [{k}, {n}]", b.len());
+    if let Start::Row(row) = start {
+        assert!(row.len() >= n, "step_gemm: the start row holds {} values, not {n}", row.len());
+    }
     if m == 0 || n == 0 {
         return;
     }
@@ -38,10 +53,10 @@ pub(crate) fn step_gemm<T: CellFloat>(
     #[cfg(target_arch = "x86_64")]
     if nabla_tensor::simd::has_avx2_fma() {
         // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-        unsafe { step_gemm_avx2(m, k, n, a, lda, b, c, ldc, accumulate) };
+        unsafe { step_gemm_avx2(m, k, n, a, lda, b, c, ldc, start) };
         return;
     }
-    body::<T, false>(m, k, n, a, lda, b, c, ldc, accumulate);
+    body::<T, false>(m, k, n, a, lda, b, c, ldc, start);
 }
 
 /// [`body`] compiled for AVX2 with fused multiply-adds.
@@ -60,9 +75,9 @@ unsafe fn step_gemm_avx2<T: CellFloat>(
     b: &[T],
     c: &mut [T],
     ldc: usize,
-    accumulate: bool,
+    start: Start<T>,
 ) {
-    body::<T, true>(m, k, n, a, lda, b, c, ldc, accumulate)
+    body::<T, true>(m, k, n, a, lda, b, c, ldc, start)
 }
 
 /// The kernel, inlined into each instruction-set variant: blocks of `ROWS` rows of `c`,
@@ -79,15 +94,15 @@ fn body<T: CellFloat, const FMA: bool>(
     b: &[T],
     c: &mut [T],
     ldc: usize,
-    accumulate: bool,
+    start: Start<T>,
 ) {
     const ROWS: usize = 4;
     let full = m / ROWS * ROWS;
     for i in (0..full).step_by(ROWS) {
-        rows::<T, FMA, ROWS>(i, k, n, a, lda, b, c, ldc, accumulate);
+        rows::<T, FMA, ROWS>(i, k, n, a, lda, b, c, ldc, start);
     }
     for i in full..m {
-        rows::<T, FMA, 1>(i, k, n, a, lda, b, c, ldc, accumulate);
+        rows::<T, FMA, 1>(i, k, n, a, lda, b, c, ldc, start);
     }
 }
 
@@ -103,16 +118,20 @@ fn rows<T: CellFloat, const FMA: bool, const R: usize>(
     b: &[T],
     c: &mut [T],
     ldc: usize,
-    accumulate: bool,
+    start: Start<T>,
 ) {
     let a_rows: [&[T]; R] = std::array::from_fn(|r| &a[(i + r) * lda..(i + r) * lda + k]);
     for j0 in (0..n).step_by(BLOCK) {
         let width = BLOCK.min(n - j0);
         let mut acc = [[T::zero(); BLOCK]; R];
-        if accumulate {
-            for (r, acc) in acc.iter_mut().enumerate() {
-                acc[..width].copy_from_slice(&c[(i + r) * ldc + j0..(i + r) * ldc + j0 + width]);
+        match start {
+            Start::Zero => {}
+            Start::Current => {
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    acc[..width].copy_from_slice(&c[(i + r) * ldc + j0..(i + r) * ldc + j0 + width]);
+                }
             }
+            Start::Row(row) => acc.iter_mut().for_each(|acc| acc[..width].copy_from_slice(&row[j0..j0 + width])),
         }
         // Two loops, so the full-width one loads whole vectors of `b` (a width test
         // inside the loop made the compiler assemble them from pieces).
@@ -154,7 +173,7 @@ mod tests {
         let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.11).cos()).collect();
         let mut c: Vec<f64> = (0..m * ldc).map(|i| i as f64).collect();
         let before = c.clone();
-        step_gemm(m, k, n, &a, lda, &b, &mut c, ldc, true);
+        step_gemm(m, k, n, &a, lda, &b, &mut c, ldc, Start::Current);
         for i in 0..m {
             for j in 0..n {
                 let want = before[i * ldc + j] + (0..k).map(|p| a[i * lda + p] * b[p * n + j]).sum::<f64>();
@@ -162,7 +181,14 @@ mod tests {
             }
             assert_eq!(c[i * ldc + n..(i + 1) * ldc], before[i * ldc + n..(i + 1) * ldc], "columns past n untouched");
         }
-        step_gemm(m, k, n, &a, lda, &b, &mut c, ldc, false);
+        // A start row gives the bits of copying it into every row and accumulating.
+        let bias: Vec<f64> = (0..n).map(|j| (j as f64 * 0.7).sin()).collect();
+        let mut copied = c.clone();
+        copied.chunks_mut(ldc).for_each(|row| row[..n].copy_from_slice(&bias));
+        step_gemm(m, k, n, &a, lda, &b, &mut copied, ldc, Start::Current);
+        step_gemm(m, k, n, &a, lda, &b, &mut c, ldc, Start::Row(&bias));
+        assert_eq!(c, copied);
+        step_gemm(m, k, n, &a, lda, &b, &mut c, ldc, Start::Zero);
         assert!((c[0] - (0..k).map(|p| a[p] * b[p * n]).sum::<f64>()).abs() < 1e-12);
     }
 }
