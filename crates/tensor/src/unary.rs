@@ -460,9 +460,9 @@ mod tests {
         assert_eq!(a.round().to_vec::<f64>(), vec![0.0, 2.0, 2.0, -0.0, -2.0, 2.0]);
     }
 
-    /// Values printed by PyTorch 2 for the same inputs and gradients.
+    /// Values printed by PyTorch 2.15 for the same inputs and gradients.
     #[test]
-    fn relu_and_clamp_pass_nan_like_torch() {
+    fn nan_inf_signed_zero_and_bounds_match_torch() {
         let nan = f64::NAN;
         let inf = f64::INFINITY;
         let x = NdArray::from_vec(vec![nan, -1.0, 0.0, 2.0, inf, -inf], &[6]);
